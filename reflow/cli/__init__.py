@@ -1,0 +1,19 @@
+"""The ``reflow`` command: parses arguments, calls a service, renders with Rich.
+
+Each command group lives in its own module and is added here, in one visible list.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from reflow.cli import node_commands
+
+app = typer.Typer(no_args_is_help=True, help="ReflowOS: a peer-to-peer economic network.")
+
+# Command modules register their commands on ``app`` (one line each).
+node_commands.register(app)
+
+
+def main() -> None:
+    app()

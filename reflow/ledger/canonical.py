@@ -1,0 +1,71 @@
+"""Canonical bytes of a record: the RFC 8785 (JCS) encoding, restricted so it is exact.
+
+Signatures and hashes are taken over these bytes, so two nodes must produce the very same bytes
+for the same value. RFC 8785 serialises numbers as IEEE doubles, which would make quantities
+drift; records therefore carry integers as JSON numbers and every decimal quantity as a string
+(see ``reflow.vf.measure``). With only strings, integers, booleans, null, arrays and objects whose
+keys are ASCII-sortable, Python's C encoder with sorted keys and no whitespace *is* JCS — the fast
+path on the hot ingest path.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reflow.errors import RuleViolation
+
+_encode = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """Encode ``value`` as RFC 8785 bytes; refuse what JCS could not represent exactly."""
+    check_canonical_value(value)
+    return _encode(value).encode("utf-8")
+
+
+def check_canonical_value(value: Any, path: str = "$") -> None:
+    """Refuse floats, huge integers and non-string keys, naming where they are."""
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        where, v = stack.pop()
+        t = type(v)
+        if t is str or t is bool or v is None:
+            continue
+        if t is int:
+            if abs(v) > MAX_SAFE_INTEGER:
+                raise RuleViolation(
+                    "integers beyond 2^53-1 cannot be encoded exactly; write them as strings",
+                    field=where,
+                    rule="canonical-json",
+                )
+            continue
+        if t is dict:
+            for k, item in v.items():
+                if type(k) is not str:
+                    raise RuleViolation(
+                        "object keys must be strings", field=where, rule="canonical-json"
+                    )
+                stack.append((f"{where}.{k}", item))
+            continue
+        if t is list or t is tuple:
+            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(v))
+            continue
+        if t is float:
+            raise RuleViolation(
+                'decimal numbers must be written as strings (e.g. "12.5") so they stay exact',
+                field=where,
+                rule="canonical-json",
+            )
+        raise RuleViolation(
+            f"{t.__name__} cannot be encoded in a record", field=where, rule="canonical-json"
+        )
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON as records need it: floats are refused by the canonical check afterwards."""
+    return json.loads(data)

@@ -1,0 +1,43 @@
+"""What an accepted record changes: the projection rows it writes.
+
+Handlers of record kinds return a ``Changes``; the ledger overlays it on the state seen by later
+records of the same batch and hands all of them to the store in one transaction. Nothing here
+touches a database: the store decides how each kind of change becomes rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reflow.vf.state import EventState, ResourceState
+
+
+@dataclass(frozen=True, slots=True)
+class VfObject:
+    """Any VF object other than events and resources (agents, places, specs, processes…)."""
+
+    type: str
+    id: str
+    data: dict[str, Any]
+    author: str
+    record: str  # hash of the record that last wrote it
+    created: str
+    deleted: bool = False
+
+
+@dataclass(slots=True)
+class Changes:
+    resources: dict[str, ResourceState] = field(default_factory=dict)
+    events: dict[str, EventState] = field(default_factory=dict)
+    objects: dict[str, VfObject] = field(default_factory=dict)
+    # Rows of tables owned by outer services: (table name, row); upserted by primary key.
+    rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # ids of the objects the record created, by role (shown to whoever submitted it)
+    created: dict[str, str] = field(default_factory=dict)
+
+    def merge(self, other: Changes) -> None:
+        self.resources.update(other.resources)
+        self.events.update(other.events)
+        self.objects.update(other.objects)
+        self.rows.extend(other.rows)

@@ -1,0 +1,58 @@
+"""The registry of record kinds: each kind names a handler that judges and applies a record.
+
+Kinds are stable, versioned names stored in records (``vf.event``, ``agent.declare``…), never
+Python import paths, so a record signed today still means the same after code moves. Outer
+services (market, plan, value, governance) register their own kinds here; a node refuses a
+record of a kind it does not know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reflow.errors import RuleViolation
+
+if TYPE_CHECKING:
+    from reflow.ledger.changes import Changes
+    from reflow.ledger.context import Context
+
+Handler = Callable[["Context"], "Changes"]
+# A policy sees every record before its handler: network rules (membership, roles) live here.
+Policy = Callable[["Context"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    name: str
+    handler: Handler
+    doc: str
+    # Whether an author that has not declared itself as an agent may sign it (only the
+    # declaration itself and network bootstrap records).
+    open_to_strangers: bool = False
+
+
+KINDS: dict[str, Kind] = {}
+POLICIES: list[tuple[str, Policy]] = []
+
+
+def register_kind(
+    name: str, handler: Handler, doc: str, *, open_to_strangers: bool = False
+) -> None:
+    existing = KINDS.get(name)
+    if existing is not None and existing.handler is not handler:
+        raise ValueError(f"record kind {name!r} is registered twice")
+    KINDS[name] = Kind(name, handler, doc, open_to_strangers)
+
+
+def register_policy(name: str, policy: Policy) -> None:
+    if all(n != name for n, _ in POLICIES):
+        POLICIES.append((name, policy))
+
+
+def get_kind(name: str) -> Kind:
+    kind = KINDS.get(name)
+    if kind is None:
+        raise RuleViolation(f"unknown record kind {name!r}", field="kind", rule="known-kind")
+    return kind

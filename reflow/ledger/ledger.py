@@ -1,0 +1,214 @@
+"""``Ledger.append``: the one door every write goes through.
+
+For each record, in order: its shape and canonical bytes, its signature, its chain (seq and prev
+continue the author's chain; the same record again is a no-op; another record at a taken position
+is an equivocation, kept as evidence and never applied), its dependencies, the network's policies,
+then its kind's rules. A record that passes yields projection changes; a record that fails yields
+nothing. A batch is committed in one transaction (group commit) and a record is acknowledged only
+once that commit has returned, so an acknowledged record survives a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from reflow.errors import (
+    ChainError,
+    ConflictError,
+    ReflowError,
+    RuleViolation,
+    StaleStateError,
+)
+from reflow.ledger import vf_kinds  # noqa: F401  (registers the VF record kinds)
+from reflow.ledger.changes import Changes
+from reflow.ledger.context import BatchView, Context
+from reflow.ledger.kinds import POLICIES, get_kind
+from reflow.ledger.port import Equivocation, LedgerStore
+from reflow.ledger.records import Record, record_from_dict
+
+log = logging.getLogger(__name__)
+
+Status = Literal["applied", "duplicate", "rejected", "equivocation", "missing-deps"]
+# Who else the signer may act as (organisations that granted it); governance registers these.
+ActingResolver = Callable[[BatchView, str], Iterable[str]]
+ACTING_RESOLVERS: list[ActingResolver] = []
+
+
+@dataclass(slots=True)
+class Receipt:
+    """What became of one record."""
+
+    hash: str
+    status: Status
+    error: ReflowError | None = None
+    created: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("applied", "duplicate")
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"hash": self.hash, "status": self.status}
+        if self.error is not None:
+            out["error"] = self.error.as_dict()
+        if self.created:
+            out["created"] = self.created
+        return out
+
+
+class Ledger:
+    """A node's ledger for one network, over a store that implements ``LedgerStore``."""
+
+    def __init__(self, store: LedgerStore, network: str, *, verify: bool = True) -> None:
+        self.store = store
+        self.network = network
+        self.verify = verify  # off only to replay a log this node verified before (rebuild)
+
+    def append(self, record: Record | dict[str, Any]) -> Receipt:
+        """Append one record; raise its error if it is refused (nothing is changed then)."""
+        receipt = self.append_many([record])[0]
+        if receipt.error is not None:
+            raise receipt.error
+        return receipt
+
+    def append_many(self, records: Iterable[Record | dict[str, Any]]) -> list[Receipt]:
+        """Append a batch in one transaction; each record is judged on its own."""
+        items = list(records)
+        for attempt in range(3):
+            self.store.refresh()
+            try:
+                return self._append_batch(items)
+            except StaleStateError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def replay(self, records: Iterable[Record]) -> None:
+        """Re-apply records already in the log to rebuild projections (no chain, no log write)."""
+        view = BatchView(self.store)
+        applied: list[tuple[Record, Changes]] = []
+        for rec in records:
+            ctx = Context(rec, view, self._acting(view, rec.author))
+            try:
+                changes = get_kind(rec.kind).handler(ctx)
+            except ReflowError as exc:
+                log.error("record %s no longer applies on replay: %s", rec.hash, exc)
+                continue
+            view.pending.merge(changes)
+            applied.append((rec, changes))
+        self.store.commit(applied, (), write_log=False)
+
+    def _append_batch(self, items: list[Record | dict[str, Any]]) -> list[Receipt]:
+        view = BatchView(self.store)
+        heads: dict[str, tuple[int, str]] = {}
+        applied: list[tuple[Record, Changes]] = []
+        evidence: list[Equivocation] = []
+        receipts: list[Receipt] = []
+        seen: set[str] = set()
+        self._in_batch: dict[tuple[str, int], str] = {}
+        for item in items:
+            receipt = self._judge(item, view, heads, applied, evidence, seen)
+            receipts.append(receipt)
+        if applied or evidence:
+            self.store.commit(applied, evidence)
+        return receipts
+
+    def _judge(
+        self,
+        item: Record | dict[str, Any],
+        view: BatchView,
+        heads: dict[str, tuple[int, str]],
+        applied: list[tuple[Record, Changes]],
+        evidence: list[Equivocation],
+        seen: set[str],
+    ) -> Receipt:
+        try:
+            rec = item if isinstance(item, Record) else record_from_dict(item)
+        except ReflowError as exc:
+            return Receipt("", "rejected", exc)
+        try:
+            if rec.network != self.network:
+                raise RuleViolation(
+                    f"the record belongs to network {rec.network}, this ledger to {self.network}",
+                    field="network",
+                    rule="network",
+                )
+            if self.verify:
+                rec.verify_signature()
+            status = self._check_chain(rec, heads, evidence, seen)
+            if status is not None:
+                return status
+            missing = [d for d in rec.deps if d not in seen and not self.store.has_record(d)]
+            if missing:
+                return Receipt(
+                    rec.hash, "missing-deps",
+                    ConflictError(f"depends on records this node lacks: {missing[0]}",
+                                  field="deps", rule="deps-first"),
+                )  # fmt: skip
+            kind = get_kind(rec.kind)
+            ctx = Context(rec, view, self._acting(view, rec.author))
+            if not kind.open_to_strangers and view.agent(rec.author) is None:
+                raise RuleViolation(
+                    "the author has not declared itself as an agent (agent.declare first)",
+                    field="author",
+                    rule="declared-author",
+                )
+            for _name, policy in POLICIES:
+                policy(ctx)
+            changes = kind.handler(ctx)
+        except ReflowError as exc:
+            return Receipt(rec.hash, "rejected", exc)
+        view.pending.merge(changes)
+        heads[rec.author] = (rec.seq, rec.hash)
+        self._in_batch[(rec.author, rec.seq)] = rec.hash
+        seen.add(rec.hash)
+        applied.append((rec, changes))
+        return Receipt(rec.hash, "applied", None, changes.created)
+
+    def _acting(self, view: BatchView, author: str) -> frozenset[str]:
+        acting = {author}
+        for resolve in ACTING_RESOLVERS:
+            acting.update(resolve(view, author))
+        return frozenset(acting)
+
+    def _check_chain(
+        self,
+        rec: Record,
+        heads: dict[str, tuple[int, str]],
+        evidence: list[Equivocation],
+        seen: set[str],
+    ) -> Receipt | None:
+        if rec.hash in seen:
+            return Receipt(rec.hash, "duplicate")
+        head = heads.get(rec.author) or self.store.head(rec.author)
+        last_seq, last_hash = head if head else (0, None)
+        if rec.seq <= last_seq:
+            kept = self.store.hash_at(rec.author, rec.seq) or self._in_batch.get(
+                (rec.author, rec.seq)
+            )
+            if kept == rec.hash:
+                return Receipt(rec.hash, "duplicate")
+            evidence.append(Equivocation(rec.author, rec.seq, kept or "", rec))
+            return Receipt(
+                rec.hash, "equivocation",
+                ConflictError(
+                    f"author {rec.author} already signed another record at seq {rec.seq}",
+                    field="seq", rule="equivocation",
+                ),
+            )  # fmt: skip
+        if rec.seq != last_seq + 1:
+            raise ChainError(
+                f"seq {rec.seq} does not follow the author's last record (seq {last_seq})",
+                field="seq",
+                rule="chain-continues",
+            )
+        if rec.prev != last_hash:
+            raise ChainError(
+                "prev is not the hash of the author's previous record",
+                field="prev",
+                rule="chain-continues",
+            )
+        return None

@@ -1,0 +1,342 @@
+"""The SQL store: the ledger's persistence (``LedgerStore``) and the reads services make.
+
+One node has one writer (its ledger). To keep the ingest hot path cheap the store keeps a
+write-through cache of the state the rules read (resources, events, objects, chain heads) and
+checks, at the start of every batch and again inside the commit, that nobody else has written
+to the log since; if someone has, the cache is dropped and the batch is judged again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from reflow.errors import StaleStateError, StoreError
+from reflow.ledger.changes import Changes, VfObject
+from reflow.ledger.port import Equivocation
+from reflow.ledger.records import Record, now, record_from_dict
+from reflow.store import codec
+from reflow.store.database import has_schema, make_engine, migrate
+from reflow.store.schema import equivocations, events, records, resources, vf_objects
+from reflow.vf.state import EventState, ProcessState, ResourceState
+
+# Writers for rows of tables owned by outer services: name -> Table (registered at import).
+SERVICE_TABLES: dict[str, Table] = {}
+# Called inside the commit transaction for every applied record (extra projections).
+Projector = Callable[[Connection, Record, Changes], None]
+PROJECTORS: list[Projector] = []
+
+CACHE_LIMIT = 500_000
+
+
+class SqlStore:
+    """A node's database. Open with ``SqlStore.open(url)``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._resources: dict[str, ResourceState | None] = {}
+        self._events: dict[str, EventState | None] = {}
+        self._objects: dict[str, VfObject | None] = {}
+        self._heads: dict[str, tuple[int, str] | None] = {}
+        self._containers: set[str] | None = None
+        self._pos = -1
+
+    @classmethod
+    def open(cls, url: str, *, create: bool = True) -> SqlStore:
+        engine = make_engine(url)
+        try:
+            if create:
+                migrate(engine)
+            elif not has_schema(engine):
+                raise StoreError(
+                    f"no ReflowOS database at {url}; run `reflow init`", field="database"
+                )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot prepare the database: {exc}", field="database") from exc
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- cache -----------------------------------------------------------------------------
+
+    def log_position(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(records.c.pos), 0))).scalar())
+
+    def refresh(self) -> None:
+        """Drop the cache if another writer appended since this store last committed."""
+        pos = self.log_position()
+        if pos != self._pos:
+            self.clear_cache()
+            self._pos = pos
+
+    def clear_cache(self) -> None:
+        self._resources.clear()
+        self._events.clear()
+        self._objects.clear()
+        self._heads.clear()
+        self._containers = None
+
+    def _trim(self) -> None:
+        if len(self._resources) + len(self._events) + len(self._objects) > CACHE_LIMIT:
+            self.clear_cache()
+
+    # -- LedgerStore ---------------------------------------------------------------------------
+
+    def _one(self, stmt: Any) -> Any:
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(stmt).first()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database read failed: {exc}") from exc
+
+    def head(self, author: str) -> tuple[int, str] | None:
+        if author in self._heads:
+            return self._heads[author]
+        row = self._one(
+            select(records.c.seq, records.c.hash)
+            .where(records.c.author == author)
+            .order_by(records.c.seq.desc())
+            .limit(1)
+        )
+        head = (int(row.seq), row.hash) if row else None
+        self._heads[author] = head
+        return head
+
+    def hash_at(self, author: str, seq: int) -> str | None:
+        row = self._one(
+            select(records.c.hash).where(records.c.author == author, records.c.seq == seq)
+        )
+        return row.hash if row else None
+
+    def has_record(self, record_hash: str) -> bool:
+        return self._one(select(records.c.pos).where(records.c.hash == record_hash)) is not None
+
+    def resource(self, resource_id: str) -> ResourceState | None:
+        if resource_id in self._resources:
+            return self._resources[resource_id]
+        row = self._one(select(resources).where(resources.c.id == resource_id))
+        res = codec.resource_from_row(row) if row else None
+        self._resources[resource_id] = res
+        return res
+
+    def _container_ids(self) -> set[str]:
+        if self._containers is None:
+            with self.engine.connect() as conn:
+                self._containers = {
+                    r[0] for r in conn.execute(
+                        select(resources.c.contained_in).where(
+                            resources.c.contained_in.is_not(None)).distinct()
+                    )
+                }  # fmt: skip
+        return self._containers
+
+    def contents(self, container_id: str) -> list[ResourceState]:
+        if container_id not in self._container_ids():
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(resources)
+                .where(resources.c.contained_in == container_id)
+                .order_by(resources.c.id)
+            ).all()
+        return [codec.resource_from_row(r) for r in rows]
+
+    def process(self, process_id: str) -> ProcessState | None:
+        obj = self.object(process_id)
+        if obj is None or obj.type != "Process" or obj.deleted:
+            return None
+        return ProcessState(
+            obj.id, obj.data.get("basedOn"), bool(obj.data.get("finished")), obj.data.get("name")
+        )
+
+    def event(self, event_id: str) -> EventState | None:
+        if event_id in self._events:
+            return self._events[event_id]
+        row = self._one(select(events).where(events.c.id == event_id))
+        ev = codec.event_from_row(row) if row else None
+        self._events[event_id] = ev
+        return ev
+
+    def events_on(self, process_id: str, resource_id: str, action: str) -> list[EventState]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(events)
+                .where(
+                    events.c.resource_inventoried_as == resource_id,
+                    events.c.action == action,
+                    (events.c.input_of == process_id) | (events.c.output_of == process_id),
+                )
+                .order_by(events.c.id)
+            ).all()
+        return [codec.event_from_row(r) for r in rows]
+
+    def object(self, object_id: str) -> VfObject | None:
+        if object_id in self._objects:
+            return self._objects[object_id]
+        row = self._one(select(vf_objects).where(vf_objects.c.id == object_id))
+        obj = codec.object_from_row(row) if row else None
+        self._objects[object_id] = obj
+        return obj
+
+    # -- the one transactional insert --------------------------------------------------------
+
+    def commit(
+        self,
+        applied: Sequence[tuple[Record, Changes]],
+        evidence: Sequence[Equivocation],
+        *,
+        write_log: bool = True,
+    ) -> None:
+        merged = Changes()
+        for _rec, ch in applied:
+            merged.merge(ch)
+        try:
+            with self.engine.begin() as conn:
+                if self.dialect == "sqlite":
+                    conn.exec_driver_sql("SELECT 1")  # the transaction has begun
+                pos = conn.execute(select(func.coalesce(func.max(records.c.pos), 0))).scalar()
+                if self._pos >= 0 and pos != self._pos:
+                    raise StaleStateError("another writer appended to this log; judge again")
+                self._write(conn, applied if write_log else (), merged, evidence)
+                for rec, ch in applied:
+                    for project in PROJECTORS:
+                        project(conn, rec, ch)
+                new_pos = conn.execute(select(func.coalesce(func.max(records.c.pos), 0))).scalar()
+        except StaleStateError:
+            self.clear_cache()
+            self._pos = -1
+            raise
+        except SQLAlchemyError as exc:
+            self.clear_cache()
+            self._pos = -1
+            raise StoreError(f"the commit failed, nothing was written: {exc}") from exc
+        self._pos = int(new_pos)
+        self._trim()
+        self._resources.update(merged.resources)
+        self._events.update(merged.events)
+        self._objects.update(merged.objects)
+        for rec, _ in applied:
+            self._heads[rec.author] = (rec.seq, rec.hash)
+        if self._containers is not None:
+            self._containers.update(
+                r.contained_in for r in merged.resources.values() if r.contained_in
+            )
+
+    def _write(
+        self,
+        conn: Connection,
+        applied: Sequence[tuple[Record, Changes]],
+        merged: Changes,
+        evidence: Sequence[Equivocation],
+    ) -> None:
+        if applied:
+            conn.execute(records.insert(), [
+                {"hash": r.hash, "network": r.network, "author": r.author, "seq": r.seq,
+                 "prev": r.prev, "kind": r.kind, "created": r.created, "payload": r.payload,
+                 "sig": r.sig}
+                for r, _ in applied
+            ])  # fmt: skip
+        self.upsert(conn, resources, [codec.resource_row(r) for r in merged.resources.values()])
+        self.upsert(conn, events, [codec.event_row(e) for e in merged.events.values()])
+        self.upsert(conn, vf_objects, [codec.object_row(o) for o in merged.objects.values()])
+        by_table: dict[str, list[dict[str, Any]]] = {}
+        for table, row in merged.rows:
+            by_table.setdefault(table, []).append(row)
+        for name, rows in by_table.items():
+            self.upsert(conn, SERVICE_TABLES[name], rows)
+        if evidence:
+            detected = now()
+            rows = [
+                {
+                    "author": e.author,
+                    "seq": e.seq,
+                    "kept": e.kept,
+                    "other": e.other.hash,
+                    "record": e.other.to_json(),
+                    "detected": detected,
+                }
+                for e in evidence
+            ]
+            self.upsert(conn, equivocations, rows, keys=("author", "seq", "other"))
+
+    def upsert(
+        self,
+        conn: Connection,
+        table: Table,
+        rows: list[dict[str, Any]],
+        keys: tuple[str, ...] | None = None,
+    ) -> None:
+        """Insert rows, replacing those whose key exists (projections are last-writer-wins)."""
+        if not rows:
+            return
+        keys = keys or tuple(c.name for c in table.primary_key.columns)
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        stmt = insert(table)
+        cols = [c for c in rows[0] if c not in keys]
+        if cols:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(keys), set_={c: stmt.excluded[c] for c in cols}
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        conn.execute(stmt, rows)
+
+    # -- reads for services, the CLI and replication -----------------------------------------
+
+    def iter_records(self, after_pos: int = 0, batch: int = 2000) -> Iterator[Record]:
+        """The log in order, streamed in batches (memory stays bounded)."""
+        pos = after_pos
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(records).where(records.c.pos > pos).order_by(records.c.pos).limit(batch)
+                ).all()
+            if not rows:
+                return
+            for row in rows:
+                yield record_from_row(row)
+            pos = rows[-1].pos
+
+    def get_record(self, record_hash: str) -> Record | None:
+        row = self._one(select(records).where(records.c.hash == record_hash))
+        return record_from_row(row) if row else None
+
+    def objects_of_type(self, type_name: str) -> list[VfObject]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(vf_objects)
+                .where(vf_objects.c.type == type_name, vf_objects.c.deleted.is_(False))
+                .order_by(vf_objects.c.id)
+            ).all()
+        return [codec.object_from_row(r) for r in rows]
+
+    def equivocations(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(equivocations).order_by(equivocations.c.id)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def events_of_resource(self, resource_id: str) -> list[EventState]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(events).where(
+                    (events.c.resource_inventoried_as == resource_id)
+                    | (events.c.to_resource_inventoried_as == resource_id)
+                )
+            ).all()
+        return [codec.event_from_row(r) for r in rows]
+
+
+def record_from_row(row: Any) -> Record:
+    m = row._mapping
+    unsigned = json.loads(bytes(m["payload"]))
+    unsigned["sig"] = m["sig"]
+    return record_from_dict(unsigned)
