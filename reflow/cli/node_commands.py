@@ -8,10 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 
 from reflow.node import Node
 from reflow.settings import Settings
 from reflow.store.digest import state_digest
+from reflow.store.queries import count_records
 from reflow.store.rebuild import rebuild
 
 console = Console()
@@ -61,7 +63,14 @@ def register(app: typer.Typer) -> None:
         """Drop the projections and recompute them from the log."""
         node = Node.open(settings_from(data_dir, db))
         before = state_digest(node.store)["digest"]
-        n = rebuild(node.store, node.info.network)
+        if as_json:
+            n = rebuild(node.store, node.info.network)
+        else:
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("replaying the log", total=count_records(node.store))
+                n = rebuild(
+                    node.store, node.info.network, lambda done: bar.update(task, completed=done)
+                )
         after = state_digest(node.store)["digest"]
         node.close()
         out = {
