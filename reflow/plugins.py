@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import importlib
 
-SERVICE_MODULES: tuple[str, ...] = ("reflow.ledger.vf_kinds",)
+SERVICE_MODULES: tuple[str, ...] = (
+    "reflow.ledger.vf_kinds",
+    "reflow.govern.kinds",
+    "reflow.federation.equivocation",
+    "reflow.market.kinds",
+    "reflow.report.kinds",
+)
 
 
 def load_plugins() -> None:

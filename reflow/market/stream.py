@@ -1,0 +1,115 @@
+"""Standing matches as a stream: who should hear that a new proposal matches theirs.
+
+An in-process publish/subscribe hub over asyncio queues. The web page (server-sent events) or a
+federation link subscribes, optionally for one agent, and receives a ``MatchFound`` whenever a
+newly published proposal matches one of that agent's open proposals. Publishing may happen on
+any thread (the CLI and the services are synchronous); delivery is handed to each subscriber's
+event loop. A slow subscriber loses notices rather than holding up the market.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from reflow.market.matching import matches
+
+
+@dataclass(frozen=True, slots=True)
+class MatchFound:
+    """A new proposal (``matched``) matches the open proposal ``proposal`` of ``agent``."""
+
+    agent: str
+    proposal: str
+    matched: str
+    score: float
+    reasons: dict[str, str] = field(default_factory=dict)
+    name: str = "market.match-found"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "agent": self.agent,
+            "proposal": self.proposal,
+            "matched": self.matched,
+            "score": round(self.score, 4),
+            "reasons": self.reasons,
+        }
+
+
+class Subscription:
+    """What a subscriber reads from: ``async for notice in sub`` or ``await sub.get()``."""
+
+    def __init__(self, hub: MatchStream, agent: str | None, maxsize: int) -> None:
+        self.hub = hub
+        self.agent = agent
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[MatchFound] = asyncio.Queue(maxsize)
+        self.dropped = 0
+
+    async def get(self) -> MatchFound:
+        return await self.queue.get()
+
+    def __aiter__(self) -> AsyncIterator[MatchFound]:
+        return self._iter()
+
+    async def _iter(self) -> AsyncIterator[MatchFound]:
+        while True:
+            yield await self.queue.get()
+
+    def close(self) -> None:
+        self.hub.unsubscribe(self)
+
+    def _offer(self, notice: MatchFound) -> None:
+        try:
+            self.queue.put_nowait(notice)
+        except asyncio.QueueFull:
+            self.dropped += 1
+
+
+class MatchStream:
+    def __init__(self) -> None:
+        self._subs: list[Subscription] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, agent: str | None = None, *, maxsize: int = 1000) -> Subscription:
+        """Call from inside a running event loop; ``agent=None`` hears every notice."""
+        sub = Subscription(self, agent, maxsize)
+        with self._lock:
+            self._subs.append(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock, contextlib.suppress(ValueError):
+            self._subs.remove(sub)
+
+    def publish(self, notice: MatchFound) -> None:
+        with self._lock:
+            subs = [s for s in self._subs if s.agent in (None, notice.agent)]
+        for sub in subs:
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is sub.loop:
+                sub._offer(notice)
+            elif not sub.loop.is_closed():
+                sub.loop.call_soon_threadsafe(sub._offer, notice)
+
+
+STREAM = MatchStream()
+
+
+def announce(store: Any, proposal_id: str, stream: MatchStream = STREAM) -> list[MatchFound]:
+    """Tell the agents whose open proposals match a newly published one."""
+    notices = [
+        MatchFound(m.agent, m.proposal, proposal_id, m.score, m.reasons)
+        for m in matches(store, proposal_id, limit=1000)
+    ]
+    for notice in notices:
+        stream.publish(notice)
+    return notices
