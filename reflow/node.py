@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reflow.errors import NotFound
+from reflow.federation.deps import record_deps
 from reflow.identity.keystore import Keystore
 from reflow.ledger.canonical import canonical_bytes
 from reflow.ledger.keys import KeyPair
@@ -111,6 +112,8 @@ class Node:
         self, key: KeyPair, kind: str, body: dict[str, Any], deps: tuple[str, ...] | list[str] = ()
     ) -> Record:
         seq, prev = self.next_position(key.public)
+        # Name the other chains' records this one builds on, so peers apply it after them.
+        deps = (*deps, *record_deps(self.store, key.public, body))
         return sign_record(
             key, network=self.info.network, seq=seq, prev=prev, kind=kind, body=body, deps=deps
         )

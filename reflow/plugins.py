@@ -11,6 +11,7 @@ import importlib
 
 SERVICE_MODULES: tuple[str, ...] = (
     "reflow.ledger.vf_kinds",
+    "reflow.federation.equivocation",
     "reflow.govern.kinds",
     "reflow.federation.equivocation",
     "reflow.market.kinds",

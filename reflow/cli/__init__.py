@@ -8,12 +8,14 @@ from __future__ import annotations
 import typer
 
 from reflow.cli import ledger_commands, node_commands
+from reflow.cli import federation_commands
 
 app = typer.Typer(no_args_is_help=True, help="ReflowOS: a peer-to-peer economic network.")
 
 # Command modules register their commands on ``app`` (one line each).
 node_commands.register(app)
 ledger_commands.register(app)
+federation_commands.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,156 @@
+"""Talking to one peer over HTTP, trusting nothing it sends.
+
+Every call has a total deadline on top of httpx's connect/read timeouts (a peer that drips one
+byte a second never trips a read timeout), every line has a size cap, and every answer a count
+cap. Anything outside those bounds, or not the shape asked for, raises ``PeerError`` with the
+reason; the caller cuts the peer off and applies nothing more from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from reflow.ledger.records import MAX_RECORD_BYTES
+
+MAX_LINE = MAX_RECORD_BYTES + 4096  # a record line: the payload plus its signature
+MAX_JSON = 8 * 1024 * 1024  # heads, evidence, search answers
+TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+CALL_DEADLINE = 30.0  # seconds for a small call
+PULL_DEADLINE = 120.0  # seconds for one bounded pull of records
+
+
+class PeerError(Exception):
+    """The peer failed or misbehaved; ``reason`` says how (shown in status and logs)."""
+
+    def __init__(self, reason: str, *, misbehaved: bool = False, status: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.misbehaved = misbehaved
+        self.status = status  # the HTTP status, when the peer answered with an error
+
+
+async def bounded_lines(
+    response: httpx.Response, max_lines: int, max_line: int = MAX_LINE
+) -> AsyncIterator[bytes]:
+    """The response's non-empty lines; refuse an oversized line or more than ``max_lines``."""
+    buf = b""
+    count = 0
+    async for chunk in response.aiter_bytes():
+        buf += chunk
+        while True:
+            cut = buf.find(b"\n")
+            if cut < 0:
+                break
+            line, buf = buf[:cut], buf[cut + 1 :]
+            if len(line) > max_line:
+                raise PeerError(f"a line of {len(line)} bytes (max {max_line})", misbehaved=True)
+            if line.strip():
+                count += 1
+                if count > max_lines:
+                    raise PeerError(f"more than the {max_lines} lines asked for", misbehaved=True)
+                yield line
+        if len(buf) > max_line:
+            raise PeerError(f"a line longer than {max_line} bytes", misbehaved=True)
+    if buf.strip():
+        count += 1
+        if count > max_lines:
+            raise PeerError(f"more than the {max_lines} lines asked for", misbehaved=True)
+        yield buf
+
+
+class PeerClient:
+    """The federation endpoints of one peer."""
+
+    def __init__(self, http: httpx.AsyncClient, url: str) -> None:
+        self.http = http
+        self.url = url.rstrip("/")
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            async with asyncio.timeout(CALL_DEADLINE):
+                async with self.http.stream(method, self.url + path, **kwargs) as resp:
+                    if resp.status_code != 200:
+                        body = (await resp.aread())[:300].decode(errors="replace")
+                        raise PeerError(
+                            f"{method} {path}: HTTP {resp.status_code} {body}",
+                            status=resp.status_code,
+                        )
+                    raw = b""
+                    async for chunk in resp.aiter_bytes():
+                        raw += chunk
+                        if len(raw) > MAX_JSON:
+                            raise PeerError(
+                                f"{path}: answer over {MAX_JSON} bytes", misbehaved=True
+                            )
+        except TimeoutError:
+            raise PeerError(f"{path}: no answer within {CALL_DEADLINE} s") from None
+        except httpx.HTTPError as exc:
+            raise PeerError(f"{path}: {type(exc).__name__}: {exc}") from None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise PeerError(f"{path}: the answer is not JSON", misbehaved=True) from None
+
+    async def hello(self, hello: dict[str, Any]) -> Any:
+        return await self._json("POST", "/fed/hello", json=hello)
+
+    async def heads(self) -> dict[str, tuple[int, str]]:
+        raw = await self._json("GET", "/fed/heads")
+        chains = raw.get("heads") if isinstance(raw, dict) else None
+        if not isinstance(chains, dict):
+            raise PeerError("/fed/heads: not {heads: {author: {seq, hash}}}", misbehaved=True)
+        out: dict[str, tuple[int, str]] = {}
+        for author, head in chains.items():
+            if not (
+                isinstance(head, dict)
+                and type(head.get("seq")) is int
+                and head["seq"] >= 1
+                and isinstance(head.get("hash"), str)
+            ):
+                raise PeerError(f"/fed/heads: a bad head for {author!r}", misbehaved=True)
+            out[author] = (head["seq"], head["hash"])
+        return out
+
+    async def chain(self, author: str, after: int, limit: int) -> AsyncIterator[dict[str, Any]]:
+        """Records of ``author`` after ``after``, parsed as JSON objects (not yet verified)."""
+        # The caller sets the deadline around the whole pull (a timeout inside a generator
+        # would fire while the caller, not the generator, is suspended).
+        params = {"author": author, "after": str(after), "limit": str(limit)}
+        try:
+            async with self.http.stream("GET", self.url + "/fed/records", params=params) as r:
+                if r.status_code != 200:
+                    raise PeerError(f"/fed/records: HTTP {r.status_code}")
+                async for line in bounded_lines(r, limit):
+                    yield parse_line(line)
+        except httpx.HTTPError as exc:
+            raise PeerError(f"/fed/records: {type(exc).__name__}: {exc}") from None
+
+    async def equivocations(self, after: int = 0) -> list[dict[str, Any]]:
+        raw = await self._json("GET", "/fed/equivocations", params={"after": str(after)})
+        items = raw.get("equivocations") if isinstance(raw, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise PeerError("/fed/equivocations: not a list of evidence", misbehaved=True)
+        return items
+
+    async def search(self, q: str, kind: str, limit: int) -> list[dict[str, Any]]:
+        raw = await self._json("GET", "/fed/search", params={"q": q, "type": kind,
+                                                              "limit": str(limit)})  # fmt: skip
+        results = raw.get("results") if isinstance(raw, dict) else None
+        if not isinstance(results, list):
+            raise PeerError("/fed/search: not {results: [...]}", misbehaved=True)
+        return [r for r in results[:limit] if isinstance(r, dict)]
+
+
+def parse_line(line: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        raise PeerError("a record line is not JSON", misbehaved=True) from None
+    if not isinstance(value, dict):
+        raise PeerError("a record line is not a JSON object", misbehaved=True)
+    return value

@@ -1,0 +1,56 @@
+"""Holding an equivocating author's later records.
+
+When an author signs two records at one seq, the ledger keeps both as evidence
+(``equivocations``) and applies at most one. From then on this policy refuses the author's
+records *after* that seq (rule ``equivocating-author``) until the network's rules decide what to
+do with the author: extending either branch would make nodes that kept different branches
+diverge further. Records before the fork are unaffected.
+
+The flags are read from the ``equivocations`` table once per store position (so once per batch,
+not once per record, on the ingest hot path); ``invalidate`` forces a reread after a batch that
+stored new evidence without appending a record.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reflow.errors import AuthorisationError
+from reflow.federation.queries import flagged_authors
+from reflow.ledger.kinds import register_policy
+
+if TYPE_CHECKING:
+    from reflow.ledger.context import Context
+
+# id(store) -> (store position when read, author -> first equivocating seq)
+_FLAGS: dict[int, tuple[int, dict[str, int]]] = {}
+
+
+def invalidate(store: object) -> None:
+    _FLAGS.pop(id(store), None)
+
+
+def flags_of(store: object) -> dict[str, int]:
+    pos = getattr(store, "_pos", -1)
+    cached = _FLAGS.get(id(store))
+    if cached is not None and cached[0] == pos and pos >= 0:
+        return cached[1]
+    if not hasattr(store, "engine"):
+        return {}
+    flags = flagged_authors(store)  # type: ignore[arg-type]
+    _FLAGS[id(store)] = (pos, flags)
+    return flags
+
+
+def hold_equivocating_authors(ctx: Context) -> None:
+    first = flags_of(ctx.view.store).get(ctx.record.author)
+    if first is not None and ctx.record.seq > first:
+        raise AuthorisationError(
+            f"author {ctx.record.author} signed two records at seq {first}; its later records "
+            "are held until the network decides",
+            field="author",
+            rule="equivocating-author",
+        )
+
+
+register_policy("equivocating-author", hold_equivocating_authors)

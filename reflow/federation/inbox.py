@@ -1,0 +1,143 @@
+"""The inbox: where replicated records are judged, and wait when they came too early.
+
+Every replicated record goes through ``Ledger.append_many`` (shape, signature, chain, network
+rules, VF rules) — the inbox adds only the waiting. A record that cannot be judged *yet* — its
+``deps`` are missing, it names a resource or object another chain has not delivered
+(``NotFound``), or an earlier record of its own chain is missing (a seq gap) — is held, and
+retried whenever another batch applies something. The hold is bounded (``cap`` records): past
+it the newest are dropped, and the puller fetches them again later. Applying is idempotent (a
+record already held is a ``duplicate``), so the state reached does not depend on the order in
+which records arrive, only on which records arrived.
+
+Every other refusal is final and is reported back with its reason, so the caller can decide
+whether the peer that sent it misbehaved (a forged signature, a malformed record) or merely
+forwarded a record our rules hold (an equivocating author).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reflow.errors import ChainError, NotFound, ReflowError, SignatureError
+from reflow.federation.equivocation import invalidate
+from reflow.ledger.ledger import Ledger, Receipt
+from reflow.ledger.records import Record, record_from_dict
+
+# Refusals that say "the sender is lying or broken", not "the author broke a rule".
+FORGERY_RULES = frozenset({"record-shape", "network"})
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one offer of records did."""
+
+    applied: int = 0
+    duplicate: int = 0
+    held: int = 0
+    dropped: int = 0  # held records evicted by the cap (they will be pulled again)
+    equivocations: int = 0
+    rejected: list[tuple[str, ReflowError]] = field(default_factory=list)
+    forged: list[tuple[str, ReflowError]] = field(default_factory=list)
+
+    def add(self, other: Outcome) -> None:
+        self.applied += other.applied
+        self.duplicate += other.duplicate
+        self.held += other.held
+        self.dropped += other.dropped
+        self.equivocations += other.equivocations
+        self.rejected.extend(other.rejected)
+        self.forged.extend(other.forged)
+
+
+def waits(receipt: Receipt, rec: Record, ledger: Ledger) -> bool:
+    """Could this refusal turn into an acceptance once other records arrive?"""
+    if receipt.status == "missing-deps":
+        return True
+    err = receipt.error
+    if isinstance(err, NotFound):
+        return True
+    if isinstance(err, ChainError) and err.field == "seq":
+        head = ledger.store.head(rec.author)
+        return rec.seq > (head[0] if head else 0) + 1
+    return False
+
+
+def is_forgery(err: ReflowError | None) -> bool:
+    return isinstance(err, SignatureError) or (err is not None and err.rule in FORGERY_RULES)
+
+
+class Inbox:
+    """Judges offered records through the ledger and holds those that came too early."""
+
+    def __init__(self, ledger: Ledger, lock: threading.Lock | None = None, cap: int = 20_000):
+        self.ledger = ledger
+        self.lock = lock or threading.Lock()
+        self.cap = cap
+        self.held: dict[str, Record] = {}
+
+    def offer(self, items: Iterable[Record | dict[str, Any]]) -> Outcome:
+        """Append what can be appended now, hold what must wait, report the rest."""
+        out = Outcome()
+        batch: list[Record] = []
+        for item in items:
+            try:
+                batch.append(item if isinstance(item, Record) else record_from_dict(item))
+            except ReflowError as exc:
+                out.forged.append(("", exc))
+        with self.lock:
+            self._judge(batch, out)
+            if out.applied and self.held:
+                self._retry(out)
+        return out
+
+    def retry(self) -> Outcome:
+        out = Outcome()
+        with self.lock:
+            self._retry(out)
+        return out
+
+    def _retry(self, out: Outcome) -> None:
+        """Judge the held records again until a round applies nothing new."""
+        while self.held:
+            waiting = sorted(self.held.values(), key=lambda r: (r.seq, r.author))
+            self.held.clear()
+            before = out.applied
+            self._judge(waiting, out, retrying=True)
+            if out.applied == before:
+                return
+
+    def _judge(self, batch: list[Record], out: Outcome, *, retrying: bool = False) -> None:
+        if not batch:
+            return
+        receipts = self.ledger.append_many(batch)
+        for rec, receipt in zip(batch, receipts, strict=True):
+            status = receipt.status
+            if status == "applied":
+                out.applied += 1
+                self.held.pop(rec.hash, None)
+            elif status == "duplicate":
+                out.duplicate += 1
+                self.held.pop(rec.hash, None)
+            elif status == "equivocation":
+                out.equivocations += 1
+            elif waits(receipt, rec, self.ledger):
+                self._hold(rec, out, counted=not retrying)
+            elif is_forgery(receipt.error):
+                out.forged.append((rec.hash, receipt.error))  # type: ignore[arg-type]
+            else:
+                out.rejected.append((rec.hash, receipt.error))  # type: ignore[arg-type]
+        if out.equivocations:
+            invalidate(self.ledger.store)
+
+    def _hold(self, rec: Record, out: Outcome, *, counted: bool) -> None:
+        if rec.hash in self.held:
+            return
+        if len(self.held) >= self.cap:
+            out.dropped += 1
+            return
+        self.held[rec.hash] = rec
+        if counted:
+            out.held += 1

@@ -1,0 +1,176 @@
+"""The reads a node serves to its peers: heads, chain segments, the log tail, evidence, search.
+
+All of them are bounded (``limit``) and read in primary-key order through indexes, so a peer can
+never make a node load a whole table. Records travel as JSON lines built straight from the
+stored canonical payload plus the signature, with no decode/encode round trip on the server:
+the receiver recomputes the canonical bytes anyway when it verifies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+
+from reflow.store.schema import equivocations, records, resources, vf_objects
+from reflow.store.sqlstore import SqlStore
+
+MAX_LIMIT = 5000
+SEARCH_LIMIT = 50
+
+
+def record_line(payload: bytes, sig: str) -> bytes:
+    """A record as one JSON line: the canonical unsigned object with ``sig`` appended."""
+    raw = bytes(payload)
+    return raw[:-1] + b',"sig":' + json.dumps(sig).encode() + b"}\n"
+
+
+def heads(store: SqlStore) -> dict[str, dict[str, Any]]:
+    """author -> {seq, hash} of the last record of every chain this node holds."""
+    last = (
+        select(records.c.author, func.max(records.c.seq).label("seq"))
+        .group_by(records.c.author)
+        .subquery()
+    )
+    stmt = select(records.c.author, records.c.seq, records.c.hash).join(
+        last, and_(records.c.author == last.c.author, records.c.seq == last.c.seq)
+    )
+    with store.engine.connect() as conn:
+        return {r.author: {"seq": int(r.seq), "hash": r.hash} for r in conn.execute(stmt)}
+
+
+def chain_lines(store: SqlStore, author: str, after: int, limit: int) -> Iterator[bytes]:
+    """Records of one author with seq > ``after``, in order, at most ``limit``."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    pos, sent = after, 0
+    while sent < limit:
+        chunk = min(500, limit - sent)
+        with store.engine.connect() as conn:
+            rows = conn.execute(
+                select(records.c.seq, records.c.payload, records.c.sig)
+                .where(records.c.author == author, records.c.seq > pos)
+                .order_by(records.c.seq)
+                .limit(chunk)
+            ).all()
+        for r in rows:
+            yield record_line(r.payload, r.sig)
+        if len(rows) < chunk:
+            return
+        sent += len(rows)
+        pos = int(rows[-1].seq)
+
+
+def log_tail(store: SqlStore, after_pos: int, limit: int) -> list[tuple[int, bytes]]:
+    """(pos, line) of the records appended after ``after_pos`` (the live stream)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(records.c.pos, records.c.payload, records.c.sig)
+            .where(records.c.pos > after_pos)
+            .order_by(records.c.pos)
+            .limit(max(1, min(limit, MAX_LIMIT)))
+        ).all()
+    return [(int(r.pos), record_line(r.payload, r.sig)) for r in rows]
+
+
+def log_end(store: SqlStore) -> int:
+    return store.log_position()
+
+
+def evidence(store: SqlStore, after_id: int = 0, limit: int = 500) -> list[dict[str, Any]]:
+    """Equivocations as both signed records, so any node can check the proof itself."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(equivocations)
+            .where(equivocations.c.id > after_id)
+            .order_by(equivocations.c.id)
+            .limit(max(1, min(limit, MAX_LIMIT)))
+        ).all()
+        out = []
+        for r in rows:
+            kept = conn.execute(
+                select(records.c.payload, records.c.sig).where(records.c.hash == r.kept)
+            ).first()
+            out.append(
+                {
+                    "id": int(r.id),
+                    "author": r.author,
+                    "seq": int(r.seq),
+                    "kept": json.loads(record_line(kept.payload, kept.sig)) if kept else None,
+                    "other": json.loads(r.record),
+                    "detected": r.detected,
+                }
+            )
+    return out
+
+
+def flagged_authors(store: SqlStore) -> dict[str, int]:
+    """author -> the first seq at which it signed two records."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(equivocations.c.author, func.min(equivocations.c.seq)).group_by(
+                equivocations.c.author
+            )
+        ).all()
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def _like(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search(store: SqlStore, q: str, kind: str, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+    """Inventory (``resource``), offers or requests whose name (or note) contains ``q``."""
+    limit = max(1, min(limit, SEARCH_LIMIT))
+    pattern = _like(q)
+    with store.engine.connect() as conn:
+        if kind == "resource":
+            rows = conn.execute(
+                select(resources)
+                .where(
+                    or_(
+                        resources.c.name.ilike(pattern, escape="\\"),
+                        resources.c.note.ilike(pattern, escape="\\"),
+                    )
+                )
+                .order_by(resources.c.id)
+                .limit(limit)
+            ).all()
+            return [
+                {
+                    "type": "EconomicResource",
+                    "id": r.id,
+                    "name": r.name,
+                    "conformsTo": r.conforms_to,
+                    "accountingQuantity": {"hasNumericalValue": r.accounting_quantity,
+                                           "hasUnit": r.unit},
+                    "primaryAccountable": r.primary_accountable,
+                    "currentLocation": r.current_location,
+                }
+                for r in rows
+            ]  # fmt: skip
+        # Offers and requests are Proposals; the purpose lives inside the JSON data, so the
+        # SQL narrows by name text and Python checks the purpose exactly.
+        rows = conn.execute(
+            select(vf_objects)
+            .where(
+                vf_objects.c.type == "Proposal",
+                vf_objects.c.deleted.is_(False),
+                vf_objects.c.data.ilike(pattern, escape="\\"),
+            )
+            .order_by(vf_objects.c.id)
+            .limit(limit * 4)
+        ).all()
+    out = []
+    needle = q.lower()
+    for r in rows:
+        data = json.loads(r.data)
+        text = f"{data.get('name') or ''} {data.get('note') or ''}".lower()
+        if data.get("purpose") == kind and needle in text:
+            out.append({"type": "Proposal", "id": r.id, "purpose": kind, "author": r.author,
+                        "name": data.get("name"), "note": data.get("note")})  # fmt: skip
+        if len(out) >= limit:
+            break
+    return out

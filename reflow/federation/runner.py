@@ -1,0 +1,44 @@
+"""The ASGI app a replicating node serves: the API (if installed) plus ``/fed``, plus the loop.
+
+``reflow serve`` belongs to the API; until it runs the federation itself, ``reflow node-serve``
+uses ``build_app``. The replication loop is tied to the ASGI lifespan by a thin wrapper so that
+the API app's own lifespan (if it has one) still runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from reflow.federation.http import federation_app, federation_routes
+from reflow.federation.service import FederationService
+from reflow.node import Node
+
+
+class WithFederation:
+    """Runs ``service`` for as long as the wrapped app's lifespan lasts."""
+
+    def __init__(self, app: ASGIApp, service: FederationService) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            async with self.service.running():
+                await self.app(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def build_app(node: Node, *, sync: bool = True, interval: float = 2.0, own_url: str = "") -> Any:
+    try:
+        create_app = importlib.import_module("reflow.api.app").create_app
+    except (ImportError, AttributeError):
+        create_app = None
+    if create_app is None:
+        return federation_app(node, sync=sync, interval=interval, own_url=own_url)
+    service = FederationService(node, interval=interval, own_url=own_url)
+    api = create_app(node, extra_routes=federation_routes(node, service))
+    return WithFederation(api, service) if sync else api

@@ -1,0 +1,202 @@
+"""Pulling what a peer has and this node lacks: heads, then bounded batches, then evidence.
+
+One round with a peer: ask its heads (author -> seq, hash); for each chain where it is ahead,
+stream the missing records in requests of at most ``per_request`` and hand them to the inbox in
+batches of ``batch`` as they arrive (memory stays bounded however long the backlog). Chains
+that wait on other chains are revisited while any chain makes progress, so a backlog in any
+order converges in one round. Where the peer holds a different record at a seq we hold (a
+fork), the peer's record is offered too, and the ledger stores the pair as evidence. Finally
+the peer's evidence of equivocations is pulled and offered the same way.
+
+The database work runs in a worker thread under the node's write lock, so the event loop keeps
+serving peers while this node catches up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import httpx
+
+from reflow.errors import ChainError
+from reflow.federation.client import PULL_DEADLINE, PeerClient, PeerError
+from reflow.federation.equivocation import flags_of
+from reflow.federation.inbox import Inbox, Outcome
+from reflow.node import Node
+
+MAX_STRIKES = 3  # refused records a peer may forward before it is cut off
+
+
+@dataclass(slots=True)
+class SyncReport:
+    peer: str
+    applied: int = 0
+    duplicate: int = 0
+    held: int = 0
+    equivocations: int = 0
+    rejected: int = 0
+    chains: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Puller:
+    def __init__(
+        self,
+        node: Node,
+        inbox: Inbox,
+        http: httpx.AsyncClient,
+        *,
+        batch: int = 500,
+        per_request: int = 5000,
+    ) -> None:
+        self.node = node
+        self.inbox = inbox
+        self.http = http
+        self.batch = batch
+        self.per_request = per_request
+        self.strikes: dict[str, int] = {}
+        self.evidence_cursor: dict[str, int] = {}
+
+    # -- database work, off the event loop -------------------------------------------------
+
+    async def _offer(self, records: list[dict[str, Any]]) -> Outcome:
+        return await asyncio.to_thread(self.inbox.offer, records)
+
+    def _heads_locked(self, authors: list[str]) -> dict[str, tuple[int, str | None]]:
+        store = self.node.store
+        with self.inbox.lock:
+            store.refresh()
+            out: dict[str, tuple[int, str | None]] = {}
+            for a in authors:
+                head = store.head(a)
+                out[a] = head if head else (0, None)
+            return out
+
+    def _hash_at(self, author: str, seq: int) -> str | None:
+        with self.inbox.lock:
+            return self.node.store.hash_at(author, seq)
+
+    # -- one round ---------------------------------------------------------------------------
+
+    async def sync(self, url: str) -> SyncReport:
+        """Pull everything ``url`` has that this node lacks; raise PeerError to cut it off."""
+        started = time.monotonic()
+        peer = PeerClient(self.http, url)
+        report = SyncReport(peer=url)
+        theirs = await peer.heads()
+        flags = await asyncio.to_thread(flags_of, self.node.store)
+        mine = await asyncio.to_thread(self._heads_locked, sorted(theirs))
+        todo: dict[str, tuple[int, str]] = {}
+        for author, (seq, hsh) in theirs.items():
+            if author in flags and seq > flags[author]:
+                seq = flags[author]  # an equivocator's later records are held: don't fetch them
+            if seq > mine[author][0]:
+                todo[author] = (seq, hsh)
+            elif seq == theirs[author][0] and hsh != await asyncio.to_thread(
+                self._hash_at, author, seq
+            ):
+                await self._probe_fork(peer, author, seq, report)  # same seq, another record
+        report.chains = len(todo)
+        while todo:
+            progress = False
+            for author in sorted(todo):
+                target = todo[author][0]
+                moved, finished = await self._pull_chain(peer, author, target, report)
+                progress = progress or moved
+                if finished:
+                    del todo[author]
+            if not progress:
+                break
+        await self._pull_evidence(peer, report)
+        report.seconds = round(time.monotonic() - started, 3)
+        return report
+
+    async def _pull_chain(
+        self, peer: PeerClient, author: str, target: int, report: SyncReport
+    ) -> tuple[bool, bool]:
+        """Pull one chain up to ``target``; (did anything apply, is the chain done)."""
+        start = (await asyncio.to_thread(self._heads_locked, [author]))[author][0]
+        if start >= target:
+            return False, True
+        moved = False
+        pending: list[dict[str, Any]] = []
+        out = Outcome()
+        try:
+            async with asyncio.timeout(PULL_DEADLINE):
+                async for rec in peer.chain(author, start, min(self.per_request, target - start)):
+                    pending.append(rec)
+                    if len(pending) >= self.batch:
+                        out = await self._offer(pending)
+                        pending = []
+                        moved |= self._account(peer.url, out, report)
+                        if out.held or out.rejected:
+                            break  # the rest of this chain would wait too: stop reading it
+                if pending:
+                    out = await self._offer(pending)
+                    moved |= self._account(peer.url, out, report)
+                if _forks(out):
+                    head = (await asyncio.to_thread(self._heads_locked, [author]))[author][0]
+                    await self._probe_fork(peer, author, head, report)
+        except TimeoutError:
+            raise PeerError(f"/fed/records: not done within {PULL_DEADLINE} s") from None
+        blocked = bool(out.held or out.rejected)
+        now = (await asyncio.to_thread(self._heads_locked, [author]))[author][0]
+        return moved, now >= target or (blocked and not moved)
+
+    def _account(self, url: str, out: Outcome, report: SyncReport) -> bool:
+        report.applied += out.applied
+        report.duplicate += out.duplicate
+        report.held += out.held
+        report.equivocations += out.equivocations
+        if out.forged:
+            h, err = out.forged[0]
+            raise PeerError(f"sent a forged or malformed record {h[:12]}: {err}", misbehaved=True)
+        bad = [
+            (h, e)
+            for h, e in out.rejected
+            if e.rule != "equivocating-author" and not isinstance(e, ChainError)
+        ]
+        report.rejected += len(bad)
+        if bad:
+            self.strikes[url] = self.strikes.get(url, 0) + len(bad)
+            if self.strikes[url] >= MAX_STRIKES:
+                h, err = bad[0]
+                raise PeerError(f"forwarded records our rules refuse ({h[:12]}: {err})",
+                                misbehaved=True)  # fmt: skip
+        return out.applied > 0
+
+    async def _probe_fork(
+        self, peer: PeerClient, author: str, seq: int, report: SyncReport
+    ) -> None:
+        """Fetch the peer's record at ``seq``; if it differs from ours the ledger keeps both."""
+        if seq < 1:
+            return
+        async with asyncio.timeout(PULL_DEADLINE):
+            got = [r async for r in peer.chain(author, seq - 1, 1)]
+        if got:
+            out = await self._offer(got)
+            self._account(peer.url, out, report)
+
+    async def _pull_evidence(self, peer: PeerClient, report: SyncReport) -> None:
+        after = self.evidence_cursor.get(peer.url, 0)
+        items = await peer.equivocations(after)
+        for item in items:
+            pair = [item.get("kept"), item.get("other")]
+            if not all(isinstance(r, dict) for r in pair):
+                raise PeerError("/fed/equivocations: evidence without its two records",
+                                misbehaved=True)  # fmt: skip
+            out = await self._offer(pair)  # type: ignore[arg-type]
+            self._account(peer.url, out, report)
+            if type(item.get("id")) is int:
+                after = max(after, item["id"])
+        self.evidence_cursor[peer.url] = after
+
+
+def _forks(out: Outcome) -> bool:
+    return any(isinstance(e, ChainError) and e.field == "prev" for _, e in out.rejected)
