@@ -11,7 +11,6 @@ import importlib
 
 SERVICE_MODULES: tuple[str, ...] = (
     "reflow.ledger.vf_kinds",
-    "reflow.federation.equivocation",
     "reflow.govern.kinds",
     "reflow.federation.equivocation",
     "reflow.market.kinds",
