@@ -150,7 +150,12 @@ class Ledger:
                 )  # fmt: skip
             kind = get_kind(rec.kind)
             ctx = Context(rec, view, self._acting(view, rec.author))
-            if not kind.open_to_strangers and view.agent(rec.author) is None:
+            if (
+                not kind.open_to_strangers
+                and view.agent(rec.author) is None
+                # a key bound to a declared agent (key rotation) signs for that agent
+                and all(view.agent(a) is None for a in ctx.acting)
+            ):
                 raise RuleViolation(
                     "the author has not declared itself as an agent (agent.declare first)",
                     field="author",
