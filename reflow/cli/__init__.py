@@ -9,6 +9,7 @@ import typer
 
 from reflow.cli import ledger_commands, node_commands
 from reflow.cli import federation_commands
+from reflow.cli import serve_commands
 
 app = typer.Typer(no_args_is_help=True, help="ReflowOS: a peer-to-peer economic network.")
 
@@ -16,6 +17,7 @@ app = typer.Typer(no_args_is_help=True, help="ReflowOS: a peer-to-peer economic 
 node_commands.register(app)
 ledger_commands.register(app)
 federation_commands.register(app)
+serve_commands.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,162 @@
+"""Per-request batch loading, so nested fields cost one query per kind, not one per object.
+
+A connection resolver *wants* the ids its nodes refer to; the first field that needs any of
+them loads everything wanted so far with one ``IN (...)`` query. The loaders live for one request
+(one database connection, one cache) and are dropped after each write, so a mutation's answer
+shows what the mutation did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, select
+
+from reflow.api.nodes import event_node, object_node, resource_node
+from reflow.store.schema import events, resources, vf_objects
+
+Node = dict[str, Any]
+
+# Which loader each reference field of each GraphQL type goes through.
+REFS: dict[str, dict[str, str]] = {
+    "EconomicResource": {
+        "conformsTo": "object",
+        "lot": "object",
+        "stage": "object",
+        "containedIn": "resource",
+        "primaryAccountable": "object",
+        "custodian": "object",
+        "currentLocation": "object",
+        "createdBy": "event",
+        "previous": "event",
+    },
+    "EconomicEvent": {
+        "inputOf": "object",
+        "outputOf": "object",
+        "provider": "object",
+        "receiver": "object",
+        "resourceInventoriedAs": "resource",
+        "toResourceInventoriedAs": "resource",
+        "resourceConformsTo": "object",
+        "atLocation": "object",
+        "toLocation": "object",
+        "triggeredBy": "event",
+        "corrects": "event",
+        "correctedBy": "event",
+        "previous": "event",
+        "toPrevious": "event",
+    },
+    "Process": {"basedOn": "object", "atLocation": "object"},
+    "Person": {"primaryLocation": "object"},
+    "Organization": {"primaryLocation": "object"},
+    "EcologicalAgent": {"primaryLocation": "object"},
+}
+# Fields holding lists of ids.
+LIST_REFS: dict[str, dict[str, str]] = {}
+
+_TABLES: dict[str, tuple[Table, Callable[[Any], Node]]] = {
+    "object": (vf_objects, object_node),
+    "resource": (resources, resource_node),
+    "event": (events, event_node),
+}
+
+
+_KIND_OF = {"EconomicResource": "resource", "EconomicEvent": "event"}
+
+
+class Loader:
+    def __init__(self, owner: Loaders, table: Table, convert: Callable[[Any], Node]) -> None:
+        self.owner = owner
+        self.table = table
+        self.convert = convert
+        self.cache: dict[str, Node | None] = {}
+        self.pending: set[str] = set()
+
+    def want(self, ids: Iterable[str | None]) -> None:
+        for i in ids:
+            if isinstance(i, str) and i not in self.cache:
+                self.pending.add(i)
+
+    def get(self, object_id: Any) -> Node | None:
+        if not isinstance(object_id, str):
+            return None
+        if object_id not in self.cache:
+            self.pending.add(object_id)
+            self._load()
+        return self.cache.get(object_id)
+
+    def get_many(self, ids: Iterable[Any]) -> list[Node]:
+        ids = [i for i in ids if isinstance(i, str)]
+        self.want(ids)
+        out = [self.get(i) for i in ids]
+        return [n for n in out if n is not None]
+
+    def put(self, node: Node) -> None:
+        self.cache[node["id"]] = node
+
+    def _load(self) -> None:
+        batch = sorted(self.pending)
+        self.pending.clear()
+        for i in batch:
+            self.cache[i] = None
+        for start in range(0, len(batch), 500):
+            chunk = batch[start : start + 500]
+            rows = (
+                self.owner.conn()
+                .execute(select(self.table).where(self.table.c.id.in_(chunk)))
+                .all()
+            )
+            loaded = [self.convert(row) for row in rows]
+            for node in loaded:
+                self.cache[node["id"]] = node
+            self.owner.prime(loaded)  # the next level of references, in one query per kind
+
+
+class Loaders:
+    """The loaders of one request, over one lazily opened connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
+        self.by_kind = {k: Loader(self, t, c) for k, (t, c) in _TABLES.items()}
+
+    def conn(self) -> Connection:
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        return self._conn
+
+    def reset(self) -> None:
+        """Forget everything read so far (after a write)."""
+        self.close()
+        self.by_kind = {k: Loader(self, t, c) for k, (t, c) in _TABLES.items()}
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @property
+    def objects(self) -> Loader:
+        return self.by_kind["object"]
+
+    @property
+    def resources(self) -> Loader:
+        return self.by_kind["resource"]
+
+    @property
+    def events(self) -> Loader:
+        return self.by_kind["event"]
+
+    def prime(self, nodes: Iterable[Node]) -> None:
+        """Remember the nodes and want every id they refer to (one query per kind later)."""
+        for node in nodes:
+            typename = node.get("__typename", "")
+            kind = _KIND_OF.get(typename, "object")
+            self.by_kind[kind].cache.setdefault(node["id"], node)
+            for field, loader in REFS.get(typename, {}).items():
+                self.by_kind[loader].want([node.get(field)])
+            for field, loader in LIST_REFS.get(typename, {}).items():
+                value = node.get(field)
+                if isinstance(value, list):
+                    self.by_kind[loader].want(value)

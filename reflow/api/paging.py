@@ -1,0 +1,111 @@
+"""Connections: ``first/after/last/before`` pages over a table ordered by id.
+
+Cursors are opaque to clients (base64 of the id) so the order key can change without breaking
+them; ``totalCount`` counts every match of the filter, not only the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Table, func, select
+
+from reflow.api.limits import page_size
+from reflow.errors import RuleViolation
+
+Node = dict[str, Any]
+
+
+def encode_cursor(object_id: str) -> str:
+    return base64.urlsafe_b64encode(object_id.encode()).decode("ascii")
+
+
+def decode_cursor(cursor: str, field: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        raise RuleViolation("not a cursor this API gave out", field=field, rule="cursor") from None
+
+
+def connection(
+    nodes: Sequence[Node],
+    *,
+    has_previous: bool,
+    has_next: bool,
+    total: int | None,
+    limit: int,
+) -> dict[str, Any]:
+    edges = [{"cursor": encode_cursor(n["id"]), "node": n} for n in nodes]
+    return {
+        "edges": edges,
+        "pageInfo": {
+            "startCursor": edges[0]["cursor"] if edges else None,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+            "hasPreviousPage": has_previous,
+            "hasNextPage": has_next,
+            "totalCount": total,
+            "pageLimit": limit,
+        },
+    }
+
+
+def sql_page(
+    conn: Connection,
+    table: Table,
+    where: Sequence[ColumnElement[bool]],
+    convert: Callable[[Any], Node],
+    args: dict[str, Any],
+) -> dict[str, Any]:
+    """One page of ``table`` rows matching ``where``, ordered by id."""
+    first, last = args.get("first"), args.get("last")
+    size = page_size(first, last)
+    after, before = args.get("after"), args.get("before")
+    q = select(table).where(*where)
+    if after is not None:
+        q = q.where(table.c.id > decode_cursor(after, "after"))
+    if before is not None:
+        q = q.where(table.c.id < decode_cursor(before, "before"))
+    backwards = last is not None
+    q = q.order_by(table.c.id.desc() if backwards else table.c.id).limit(size + 1)
+    rows = conn.execute(q).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar()
+    nodes = [convert(r) for r in rows]
+    return connection(
+        nodes,
+        has_previous=more if backwards else after is not None,
+        has_next=before is not None if backwards else more,
+        total=int(total or 0),
+        limit=size,
+    )
+
+
+def list_page(items: Sequence[Node], args: dict[str, Any]) -> dict[str, Any]:
+    """The same paging over a list already in memory (units, actions)."""
+    first, last = args.get("first"), args.get("last")
+    size = page_size(first, last)
+    ordered = sorted(items, key=lambda n: n["id"])
+    if args.get("after") is not None:
+        after = decode_cursor(args["after"], "after")
+        ordered = [n for n in ordered if n["id"] > after]
+    if args.get("before") is not None:
+        before = decode_cursor(args["before"], "before")
+        ordered = [n for n in ordered if n["id"] < before]
+    if last is not None:
+        page = ordered[-size:] if size else []
+        return connection(
+            page,
+            has_previous=len(ordered) > size,
+            has_next=args.get("before") is not None,
+            total=len(items),
+            limit=size,
+        )
+    page = ordered[:size]
+    return connection(page, has_previous=args.get("after") is not None,
+                      has_next=len(ordered) > size, total=len(items), limit=size)  # fmt: skip

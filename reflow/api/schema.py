@@ -1,0 +1,39 @@
+"""The executable schema: the SDL files of every VF module, bound to the resolvers.
+
+The SDL is split as vf-graphql splits it (one file per VF module, joins between modules in
+``bridging/``); this module reads them all, in a stable order, and binds the resolver maps.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from ariadne import make_executable_schema
+from graphql import GraphQLSchema
+
+from reflow.api.read_resolvers import query, type_bindings
+from reflow.api.scalars import SCALARS
+from reflow.api.write_resolvers import mutation
+
+SCHEMA_DIR = Path(__file__).with_name("schema")
+# util first (it defines the root types the others extend), then modules, then bridging.
+MODULES = (
+    "util", "measurement", "geolocation", "agent", "specification", "observation",
+)  # fmt: skip
+
+
+def sdl_files() -> list[Path]:
+    files = [SCHEMA_DIR / f"{m}.graphql" for m in MODULES]
+    files += sorted((SCHEMA_DIR / "bridging").glob("*.graphql"))
+    return files
+
+
+@lru_cache(maxsize=1)
+def type_defs() -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in sdl_files())
+
+
+@lru_cache(maxsize=1)
+def build_schema() -> GraphQLSchema:
+    return make_executable_schema(type_defs(), query, mutation, *type_bindings(), *SCALARS)
