@@ -14,6 +14,7 @@ Verdicts depend on the record (its ``created`` time for expiry), never on the wa
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from reflow.errors import AuthorisationError, NotFound, RuleViolation, UnitError
@@ -139,6 +140,13 @@ def _check_intent(
     return role, data, expected, str(data[expected])
 
 
+def _positive(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and Decimal(value).is_finite() and Decimal(value) > 0
+    except InvalidOperation:
+        return False
+
+
 def publish_proposal(ctx: Context) -> Changes:
     body = _known_fields(ctx.record.body, {"proposal", "intents", "radiusKm"})
     raw = body.get("proposal")
@@ -159,12 +167,10 @@ def publish_proposal(ctx: Context) -> Changes:
     _check_refs(ctx, "Proposal", pdata, "body.proposal")
     _check_window(pdata, "body.proposal")
     radius = body.get("radiusKm")
-    if radius is not None:
-        km = Measure.from_vf({"hasNumericalValue": radius, "hasUnit": "km"}, "body.radiusKm")
-        if not isinstance(radius, str) or km.value <= 0:
-            raise RuleViolation(
-                "radiusKm is a positive decimal string", field="body.radiusKm", rule="radius"
-            )
+    if radius is not None and not _positive(radius):
+        raise RuleViolation(
+            "radiusKm is a positive decimal string", field="body.radiusKm", rule="radius"
+        )
     raws = body.get("intents")
     if not isinstance(raws, list) or not raws:
         raise RuleViolation("a proposal publishes intents", field="body.intents", rule="required")
