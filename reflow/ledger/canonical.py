@@ -28,8 +28,25 @@ def canonical_bytes(value: Any) -> bytes:
     return _encode(value).encode("utf-8")
 
 
+_PLAIN = (str, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """True when ``value`` holds only what JCS encodes exactly (fast, no paths: the hot path)."""
+    t = type(value)
+    if t is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if t is list or t is tuple:
+        return all(_plain(v) for v in value)
+    if t is int:
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    return t in _PLAIN
+
+
 def check_canonical_value(value: Any, path: str = "$") -> None:
     """Refuse floats, huge integers and non-string keys, naming where they are."""
+    if _plain(value):
+        return
     stack: list[tuple[str, Any]] = [(path, value)]
     while stack:
         where, v = stack.pop()

@@ -15,23 +15,64 @@ if TYPE_CHECKING:
 
 
 class BatchView:
-    """The store's state overlaid with what earlier records of the same batch changed."""
+    """The store's state overlaid with what earlier records of the same batch changed.
 
-    def __init__(self, store: LedgerStore) -> None:
+    A view may sit on a ``parent`` view: the batch before it, whose commit may still be in
+    flight while this batch is judged (the ingest pipeline). Reads fall through own changes,
+    then the parent's, then the store.
+    """
+
+    def __init__(self, store: LedgerStore, parent: BatchView | None = None) -> None:
         self.store = store
+        self.parent = parent
         self.pending = Changes()
+        # container id -> ids of pending resources packed into it
+        self._moved: dict[str, set[str]] = {}
+        # (process, resource, action) -> pending events, for pairing
+        self._on: dict[tuple[str, str, str], list[EventState]] = {}
+
+    @property
+    def base(self) -> LedgerStore | BatchView:
+        return self.parent if self.parent is not None else self.store
+
+    def add(self, changes: Changes) -> None:
+        """Overlay an accepted record's changes for the records after it in the batch."""
+        for r in changes.resources.values():
+            # Only arrivals need an index: contents() drops members whose pending state
+            # left the container.
+            if r.contained_in:
+                self._moved.setdefault(r.contained_in, set()).add(r.id)
+        for e in changes.events.values():
+            if e.resource_inventoried_as is None:
+                continue
+            for proc in {e.input_of, e.output_of} - {None}:
+                key = (str(proc), e.resource_inventoried_as, e.action)
+                same = [x for x in self._on.get(key, []) if x.id != e.id]
+                self._on[key] = [*same, e]
+        self.pending.merge(changes)
 
     def resource(self, resource_id: str) -> ResourceState | None:
         found = self.pending.resources.get(resource_id)
-        return found if found is not None else self.store.resource(resource_id)
+        return found if found is not None else self.base.resource(resource_id)
+
+    def may_contain(self, container_id: str) -> bool:
+        """False when ``container_id`` certainly holds nothing (the cheap common case)."""
+        return container_id in self._moved or self.base.may_contain(container_id)
 
     def contents(self, container_id: str) -> list[ResourceState]:
-        out = {r.id: r for r in self.store.contents(container_id)}
-        for r in self.pending.resources.values():
+        if not self.may_contain(container_id):
+            return []
+        out = {r.id: r for r in self.base.contents(container_id)}
+        for rid in self._moved.get(container_id, ()):
+            r = self.pending.resources[rid]
             if r.contained_in == container_id:
                 out[r.id] = r
             else:
                 out.pop(r.id, None)
+        for rid in list(out):
+            pending = self.pending.resources.get(rid)
+            if pending is not None and pending.contained_in != container_id:
+                del out[rid]
         return [out[k] for k in sorted(out)]
 
     def process(self, process_id: str) -> ProcessState | None:
@@ -47,22 +88,17 @@ class BatchView:
 
     def event(self, event_id: str) -> EventState | None:
         found = self.pending.events.get(event_id)
-        return found if found is not None else self.store.event(event_id)
+        return found if found is not None else self.base.event(event_id)
 
     def events_on(self, process_id: str, resource_id: str, action: str) -> list[EventState]:
-        found = {e.id: e for e in self.store.events_on(process_id, resource_id, action)}
-        for e in self.pending.events.values():
-            if (
-                e.action == action
-                and e.resource_inventoried_as == resource_id
-                and (e.input_of == process_id or e.output_of == process_id)
-            ):
-                found[e.id] = e
+        found = {e.id: e for e in self.base.events_on(process_id, resource_id, action)}
+        for e in self._on.get((process_id, resource_id, action), ()):
+            found[e.id] = e
         return [found[k] for k in sorted(found)]
 
     def object(self, object_id: str) -> VfObject | None:
         found = self.pending.objects.get(object_id)
-        return found if found is not None else self.store.object(object_id)
+        return found if found is not None else self.base.object(object_id)
 
     def exists(self, type_name: str, object_id: str) -> bool:
         if type_name == "EconomicResource":

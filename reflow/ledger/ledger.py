@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +31,7 @@ from reflow.ledger.port import Equivocation, LedgerStore
 from reflow.ledger.records import Record, record_from_dict
 
 log = logging.getLogger(__name__)
+CHUNK = 500
 
 Status = Literal["applied", "duplicate", "rejected", "equivocation", "missing-deps"]
 # Who else the signer may act as (organisations that granted it); governance registers these.
@@ -75,8 +77,18 @@ class Ledger:
         return receipt
 
     def append_many(self, records: Iterable[Record | dict[str, Any]]) -> list[Receipt]:
-        """Append a batch in one transaction; each record is judged on its own."""
+        """Append a batch in one transaction; each record is judged on its own.
+
+        A long batch on a store that can commit from another thread goes through the ingest
+        pipeline instead: chunks of ``CHUNK`` records, each its own transaction, with the
+        signatures of the next chunk verified and the previous chunk committed while this one
+        is judged (libsodium and the database release the GIL, so this uses the second core).
+        Every receipt is returned only after every commit has returned.
+        """
         items = list(records)
+        if len(items) > CHUNK and self.verify and getattr(self.store, "concurrent", False):
+            self.store.refresh()
+            return self._pipelined(items)
         for attempt in range(3):
             self.store.refresh()
             try:
@@ -97,7 +109,7 @@ class Ledger:
             except ReflowError as exc:
                 log.error("record %s no longer applies on replay: %s", rec.hash, exc)
                 continue
-            view.pending.merge(changes)
+            view.add(changes)
             applied.append((rec, changes))
         self.store.commit(applied, (), write_log=False)
 
@@ -116,6 +128,60 @@ class Ledger:
             self.store.commit(applied, evidence)
         return receipts
 
+    def _prepare(self, chunk: list[Record | dict[str, Any]]) -> list[Record | Receipt]:
+        """Parse and verify a chunk (run in a worker thread, ahead of judging)."""
+        out: list[Record | Receipt] = []
+        for item in chunk:
+            try:
+                rec = item if isinstance(item, Record) else record_from_dict(item)
+            except ReflowError as exc:
+                out.append(Receipt("", "rejected", exc))
+                continue
+            try:
+                rec.verify_signature()
+            except ReflowError as exc:
+                out.append(Receipt(rec.hash, "rejected", exc))
+                continue
+            out.append(rec)
+        return out
+
+    def _pipelined(self, items: list[Record | dict[str, Any]]) -> list[Receipt]:
+        chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+        heads: dict[str, tuple[int, str]] = {}
+        seen: set[str] = set()
+        self._in_batch = {}
+        receipts: list[Receipt] = []
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest") as pool:
+            ready = pool.submit(self._prepare, chunks[0])
+            committing: Future[None] | None = None
+            previous: BatchView | None = None
+            for k in range(len(chunks)):
+                prepared = ready.result()
+                if k + 1 < len(chunks):
+                    ready = pool.submit(self._prepare, chunks[k + 1])
+                view = BatchView(self.store, parent=previous)
+                applied: list[tuple[Record, Changes]] = []
+                evidence: list[Equivocation] = []
+                for item in prepared:
+                    if isinstance(item, Receipt):
+                        receipts.append(item)
+                    else:
+                        receipts.append(
+                            self._judge(item, view, heads, applied, evidence, seen, checked=True)
+                        )
+                if committing is not None:
+                    committing.result()  # the chunk before is in the store and its caches
+                view.parent = None
+                committing = (
+                    pool.submit(self.store.commit, applied, evidence)
+                    if applied or evidence
+                    else None
+                )
+                previous = view
+            if committing is not None:
+                committing.result()
+        return receipts
+
     def _judge(
         self,
         item: Record | dict[str, Any],
@@ -124,6 +190,8 @@ class Ledger:
         applied: list[tuple[Record, Changes]],
         evidence: list[Equivocation],
         seen: set[str],
+        *,
+        checked: bool = False,
     ) -> Receipt:
         try:
             rec = item if isinstance(item, Record) else record_from_dict(item)
@@ -136,7 +204,7 @@ class Ledger:
                     field="network",
                     rule="network",
                 )
-            if self.verify:
+            if self.verify and not checked:
                 rec.verify_signature()
             status = self._check_chain(rec, heads, evidence, seen)
             if status is not None:
@@ -166,7 +234,7 @@ class Ledger:
             changes = kind.handler(ctx)
         except ReflowError as exc:
             return Receipt(rec.hash, "rejected", exc)
-        view.pending.merge(changes)
+        view.add(changes)
         heads[rec.author] = (rec.seq, rec.hash)
         self._in_batch[(rec.author, rec.seq)] = rec.hash
         seen.add(rec.hash)

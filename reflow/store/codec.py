@@ -8,13 +8,16 @@ from typing import Any
 
 from reflow.ledger.changes import VfObject
 from reflow.vf.state import Delta, EventState, ResourceState
-from reflow.vf.units import plain_decimal
 
 
 def dec_text(value: Decimal | None) -> str | None:
+    """Exact decimal text without exponent or trailing zeros ("1500", "2.5", "0")."""
     if value is None:
         return None
-    return format(plain_decimal(value), "f")
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def dumps(value: Any) -> str:

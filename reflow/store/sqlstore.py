@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from reflow.errors import StaleStateError, StoreError
@@ -33,6 +31,7 @@ Projector = Callable[[Connection, Record, Changes], None]
 PROJECTORS: list[Projector] = []
 
 CACHE_LIMIT = 500_000
+_RECORD_COLS = ("hash", "network", "author", "seq", "prev", "kind", "created", "payload", "sig")
 
 
 class SqlStore:
@@ -47,6 +46,12 @@ class SqlStore:
         self._heads: dict[str, tuple[int, str] | None] = {}
         self._containers: set[str] | None = None
         self._pos = -1
+        self._sql_cache: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], str] = {}
+        # Commits may run on another thread while the next batch is judged, except on an
+        # in-memory SQLite database, whose single shared connection must not be used twice.
+        self.concurrent = not (
+            self.dialect == "sqlite" and engine.url.database in (None, "", ":memory:")
+        )
 
     @classmethod
     def open(cls, url: str, *, create: bool = True) -> SqlStore:
@@ -138,6 +143,9 @@ class SqlStore:
                     )
                 }  # fmt: skip
         return self._containers
+
+    def may_contain(self, container_id: str) -> bool:
+        return container_id in self._container_ids()
 
     def contents(self, container_id: str) -> list[ResourceState]:
         if container_id not in self._container_ids():
@@ -239,12 +247,10 @@ class SqlStore:
         evidence: Sequence[Equivocation],
     ) -> None:
         if applied:
-            conn.execute(records.insert(), [
-                {"hash": r.hash, "network": r.network, "author": r.author, "seq": r.seq,
-                 "prev": r.prev, "kind": r.kind, "created": r.created, "payload": r.payload,
-                 "sig": r.sig}
+            self.insert_many(conn, records, [
+                (r.hash, r.network, r.author, r.seq, r.prev, r.kind, r.created, r.payload, r.sig)
                 for r, _ in applied
-            ])  # fmt: skip
+            ], _RECORD_COLS)  # fmt: skip
         self.upsert(conn, resources, [codec.resource_row(r) for r in merged.resources.values()])
         self.upsert(conn, events, [codec.event_row(e) for e in merged.events.values()])
         self.upsert(conn, vf_objects, [codec.object_row(o) for o in merged.objects.values()])
@@ -275,20 +281,50 @@ class SqlStore:
         rows: list[dict[str, Any]],
         keys: tuple[str, ...] | None = None,
     ) -> None:
-        """Insert rows, replacing those whose key exists (projections are last-writer-wins)."""
+        """Insert rows, replacing those whose key exists (projections are last-writer-wins).
+
+        The hot path of ingest: the statement is built once per table and column set and the
+        rows go straight to the driver's ``executemany`` (both SQLite and PostgreSQL speak
+        ``INSERT … ON CONFLICT … DO UPDATE``), skipping per-row SQLAlchemy processing.
+        """
         if not rows:
             return
         keys = keys or tuple(c.name for c in table.primary_key.columns)
-        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        stmt = insert(table)
-        cols = [c for c in rows[0] if c not in keys]
-        if cols:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(keys), set_={c: stmt.excluded[c] for c in cols}
+        cols = tuple(rows[0])
+        sql = self._upsert_sql(table.name, cols, keys)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
+        finally:
+            cursor.close()
+
+    def insert_many(
+        self, conn: Connection, table: Table, rows: list[tuple[Any, ...]], cols: tuple[str, ...]
+    ) -> None:
+        sql = self._upsert_sql(table.name, cols, None)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
+
+    def _upsert_sql(self, table: str, cols: tuple[str, ...], keys: tuple[str, ...] | None) -> str:
+        cache_key = (table, cols, keys)
+        sql = self._sql_cache.get(cache_key)
+        if sql is None:
+            mark = "?" if self.dialect == "sqlite" else "%s"
+            sql = (
+                f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
             )
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-        conn.execute(stmt, rows)
+            if keys is not None:
+                updates = [c for c in cols if c not in keys]
+                if updates:
+                    sets = ", ".join(f"{c} = excluded.{c}" for c in updates)
+                    sql += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+                else:
+                    sql += f" ON CONFLICT ({', '.join(keys)}) DO NOTHING"
+            self._sql_cache[cache_key] = sql
+        return sql
 
     # -- reads for services, the CLI and replication -----------------------------------------
 
