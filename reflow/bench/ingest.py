@@ -159,7 +159,7 @@ def raw_verify_rate(records: list[dict[str, Any]], payloads: list[bytes]) -> flo
     for r, p, s in zip(records, payloads, sigs, strict=True):
         try:
             keys[r["author"]].verify(p, s)
-        except Exception:  # noqa: BLE001, S112 - a bad signature is a result too
+        except Exception:
             continue
     return len(records) / (time.perf_counter() - start)
 
