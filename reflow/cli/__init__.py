@@ -10,6 +10,8 @@ import typer
 from reflow.cli import ledger_commands, node_commands
 from reflow.cli import federation_commands
 from reflow.cli import serve_commands
+from reflow.cli import market_commands
+from reflow.cli import bench_commands
 
 app = typer.Typer(no_args_is_help=True, help="ReflowOS: a peer-to-peer economic network.")
 
@@ -18,6 +20,8 @@ node_commands.register(app)
 ledger_commands.register(app)
 federation_commands.register(app)
 serve_commands.register(app)
+market_commands.register(app)
+bench_commands.register(app)
 
 
 def main() -> None:
