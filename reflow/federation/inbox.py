@@ -52,17 +52,16 @@ class Outcome:
         self.forged.extend(other.forged)
 
 
-def waits(receipt: Receipt, rec: Record, ledger: Ledger) -> bool:
+def waits(receipt: Receipt) -> bool:
     """Could this refusal turn into an acceptance once other records arrive?"""
     if receipt.status == "missing-deps":
         return True
     err = receipt.error
     if isinstance(err, NotFound):
         return True
-    if isinstance(err, ChainError) and err.field == "seq":
-        head = ledger.store.head(rec.author)
-        return rec.seq > (head[0] if head else 0) + 1
-    return False
+    # A seq error is always a gap (a lower seq is a duplicate or an equivocation): the
+    # records between may still come. Judged at once, since the batch may have filled it.
+    return isinstance(err, ChainError) and err.field == "seq"
 
 
 def is_forgery(err: ReflowError | None) -> bool:
@@ -123,7 +122,7 @@ class Inbox:
                 self.held.pop(rec.hash, None)
             elif status == "equivocation":
                 out.equivocations += 1
-            elif waits(receipt, rec, self.ledger):
+            elif waits(receipt):
                 self._hold(rec, out, counted=not retrying)
             elif is_forgery(receipt.error):
                 out.forged.append((rec.hash, receipt.error))  # type: ignore[arg-type]

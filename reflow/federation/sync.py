@@ -129,7 +129,12 @@ class Puller:
         out = Outcome()
         try:
             async with asyncio.timeout(PULL_DEADLINE):
+                expect = start + 1
                 async for rec in peer.chain(author, start, min(self.per_request, target - start)):
+                    if rec.get("author") != author or rec.get("seq") != expect:
+                        raise PeerError(f"/fed/records: asked for {author[:8]} seq {expect}, "
+                                        f"got another record", misbehaved=True)  # fmt: skip
+                    expect += 1
                     pending.append(rec)
                     if len(pending) >= self.batch:
                         out = await self._offer(pending)
