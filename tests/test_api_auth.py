@@ -105,8 +105,9 @@ def test_an_agent_without_a_node_held_key_submits_its_own_records(api: Api) -> N
 def test_a_record_must_be_submitted_by_its_author(api: Api) -> None:
     anna = api.agent("Anna")
     other = KeyPair.generate()
-    rec = sign_record(other, network=api.node.info.network, seq=1, prev=None,
-                      kind="agent.declare", body={"type": "Person", "data": {"name": "X"}})  # fmt: skip
+    body = {"type": "Person", "data": {"name": "X"}}
+    network = api.node.info.network
+    rec = sign_record(other, network=network, seq=1, prev=None, kind="agent.declare", body=body)
     with pytest.raises(ApiError) as err:
         api.as_(anna).submit_record(rec)
     assert err.value.errors[0]["extensions"]["rule"] == "signer-is-author"

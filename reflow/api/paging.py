@@ -25,9 +25,12 @@ def encode_cursor(object_id: str) -> str:
 
 def decode_cursor(cursor: str, field: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
+        decoded = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
     except (binascii.Error, UnicodeError, ValueError):
-        raise RuleViolation("not a cursor this API gave out", field=field, rule="cursor") from None
+        decoded = ""
+    if not decoded or encode_cursor(decoded) != cursor:
+        raise RuleViolation("not a cursor this API gave out", field=field, rule="cursor")
+    return decoded
 
 
 def connection(
