@@ -14,7 +14,6 @@ SERVICE_MODULES: tuple[str, ...] = (
     "reflow.govern.kinds",
     "reflow.federation.equivocation",
     "reflow.market.kinds",
-    "reflow.report.kinds",
 )
 
 
