@@ -24,12 +24,23 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def resource_row(r: ResourceState) -> dict[str, Any]:
-    row = r.as_row()
-    row["accounting_quantity"] = dec_text(r.accounting_quantity)
-    row["onhand_quantity"] = dec_text(r.onhand_quantity)
-    row["classified_as"] = dumps(list(r.classified_as))
-    return row
+RESOURCE_COLS = (
+    "id", "conforms_to", "unit", "accounting_quantity", "onhand_quantity",
+    "primary_accountable", "custodian", "current_location", "contained_in", "stage", "state",
+    "previous_event", "name", "note", "tracking_identifier", "classified_as", "lot", "image",
+    "created_by",
+)  # fmt: skip
+
+
+def resource_row(r: ResourceState) -> tuple[Any, ...]:
+    """The row in ``RESOURCE_COLS`` order (a tuple: the ingest hot path writes many)."""
+    return (
+        r.id, r.conforms_to, r.unit, dec_text(r.accounting_quantity),
+        dec_text(r.onhand_quantity), r.primary_accountable, r.custodian, r.current_location,
+        r.contained_in, r.stage, r.state, r.previous_event, r.name, r.note,
+        r.tracking_identifier, dumps(list(r.classified_as)) if r.classified_as else "[]",
+        r.lot, r.image, r.created_by,
+    )  # fmt: skip
 
 
 def resource_from_row(row: Any) -> ResourceState:
@@ -47,25 +58,30 @@ def resource_from_row(row: Any) -> ResourceState:
     )  # fmt: skip
 
 
-def event_row(e: EventState) -> dict[str, Any]:
+EVENT_COLS = (
+    "id", "record", "action", "provider", "receiver", "input_of", "output_of",
+    "resource_inventoried_as", "to_resource_inventoried_as", "resource_conforms_to",
+    "resource_quantity", "resource_unit", "effort_quantity", "effort_unit",
+    "has_point_in_time", "has_beginning", "has_end", "at_location", "to_location",
+    "previous_event", "to_previous_event", "corrects", "corrected_by", "author", "deltas",
+    "body",
+)  # fmt: skip
+
+
+def event_row(e: EventState) -> tuple[Any, ...]:
+    """The row in ``EVENT_COLS`` order."""
     b = e.body
-    return {
-        "id": e.id, "record": e.record, "action": e.action, "provider": e.provider,
-        "receiver": e.receiver, "input_of": e.input_of, "output_of": e.output_of,
-        "resource_inventoried_as": e.resource_inventoried_as,
-        "to_resource_inventoried_as": e.to_resource_inventoried_as,
-        "resource_conforms_to": b.get("resourceConformsTo"),
-        "resource_quantity": dec_text(e.resource_quantity), "resource_unit": e.resource_unit,
-        "effort_quantity": dec_text(e.effort_quantity), "effort_unit": e.effort_unit,
-        "has_point_in_time": b.get("hasPointInTime"), "has_beginning": b.get("hasBeginning"),
-        "has_end": b.get("hasEnd"), "at_location": b.get("atLocation"),
-        "to_location": b.get("toLocation"), "previous_event": e.previous_event,
-        "to_previous_event": e.to_previous_event, "corrects": e.corrects,
-        "corrected_by": e.corrected_by, "author": e.author,
-        "deltas": dumps([[d.resource, dec_text(d.accounting), dec_text(d.onhand)]
-                         for d in e.deltas]),
-        "body": dumps(b),
-    }  # fmt: skip
+    get = b.get
+    return (
+        e.id, e.record, e.action, e.provider, e.receiver, e.input_of, e.output_of,
+        e.resource_inventoried_as, e.to_resource_inventoried_as, get("resourceConformsTo"),
+        dec_text(e.resource_quantity), e.resource_unit, dec_text(e.effort_quantity),
+        e.effort_unit, get("hasPointInTime"), get("hasBeginning"), get("hasEnd"),
+        get("atLocation"), get("toLocation"), e.previous_event, e.to_previous_event,
+        e.corrects, e.corrected_by, e.author,
+        dumps([[d.resource, dec_text(d.accounting), dec_text(d.onhand)] for d in e.deltas]),
+        dumps(b),
+    )  # fmt: skip
 
 
 def event_from_row(row: Any) -> EventState:
@@ -87,16 +103,11 @@ def event_from_row(row: Any) -> EventState:
     )  # fmt: skip
 
 
-def object_row(o: VfObject) -> dict[str, Any]:
-    return {
-        "id": o.id,
-        "type": o.type,
-        "author": o.author,
-        "record": o.record,
-        "created": o.created,
-        "deleted": o.deleted,
-        "data": dumps(o.data),
-    }
+OBJECT_COLS = ("id", "type", "author", "record", "created", "deleted", "data")
+
+
+def object_row(o: VfObject) -> tuple[Any, ...]:
+    return (o.id, o.type, o.author, o.record, o.created, o.deleted, dumps(o.data))
 
 
 def object_from_row(row: Any) -> VfObject:

@@ -251,9 +251,21 @@ class SqlStore:
                 (r.hash, r.network, r.author, r.seq, r.prev, r.kind, r.created, r.payload, r.sig)
                 for r, _ in applied
             ], _RECORD_COLS)  # fmt: skip
-        self.upsert(conn, resources, [codec.resource_row(r) for r in merged.resources.values()])
-        self.upsert(conn, events, [codec.event_row(e) for e in merged.events.values()])
-        self.upsert(conn, vf_objects, [codec.object_row(o) for o in merged.objects.values()])
+        self.upsert_rows(
+            conn,
+            resources,
+            codec.RESOURCE_COLS,
+            [codec.resource_row(r) for r in merged.resources.values()],
+        )
+        self.upsert_rows(
+            conn, events, codec.EVENT_COLS, [codec.event_row(e) for e in merged.events.values()]
+        )
+        self.upsert_rows(
+            conn,
+            vf_objects,
+            codec.OBJECT_COLS,
+            [codec.object_row(o) for o in merged.objects.values()],
+        )
         by_table: dict[str, list[dict[str, Any]]] = {}
         for table, row in merged.rows:
             by_table.setdefault(table, []).append(row)
@@ -289,12 +301,25 @@ class SqlStore:
         """
         if not rows:
             return
-        keys = keys or tuple(c.name for c in table.primary_key.columns)
         cols = tuple(rows[0])
+        self.upsert_rows(conn, table, cols, [tuple(r[c] for c in cols) for r in rows], keys)
+
+    def upsert_rows(
+        self,
+        conn: Connection,
+        table: Table,
+        cols: tuple[str, ...],
+        rows: list[tuple[Any, ...]],
+        keys: tuple[str, ...] | None = None,
+    ) -> None:
+        """``upsert`` for rows already laid out as tuples in ``cols`` order."""
+        if not rows:
+            return
+        keys = keys or tuple(c.name for c in table.primary_key.columns)
         sql = self._upsert_sql(table.name, cols, keys)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
+            cursor.executemany(sql, rows)
         finally:
             cursor.close()
 
