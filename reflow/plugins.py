@@ -14,6 +14,7 @@ SERVICE_MODULES: tuple[str, ...] = (
     "reflow.govern.kinds",
     "reflow.federation.equivocation",
     "reflow.market.kinds",
+    "reflow.report.kinds",
 )
 
 

@@ -26,8 +26,9 @@ def _rotate(world: World, agent: str, old: KeyPair) -> KeyPair:
 def test_new_key_records_events_for_the_agent_after_rotation(world: World) -> None:
     anna = world.agent("Anna")
     new = _rotate(world, anna, world.keys[anna])
-    cotton = world.submit(new, "vf.create", {"type": "ResourceSpecification",
-                                              "data": {"name": "cotton"}})["ResourceSpecification"]
+    cotton = world.submit(
+        new, "vf.create", {"type": "ResourceSpecification", "data": {"name": "cotton"}}
+    )["ResourceSpecification"]
     made = world.submit(new, "vf.event", {"event": {
         "action": "raise", "provider": anna, "receiver": anna,
         "resourceConformsTo": cotton, "resourceQuantity": qty(5)}, "newInventoriedResource":
