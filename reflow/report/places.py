@@ -1,0 +1,276 @@
+"""The projector that places every event once: district, coordinates, material, mass in kg.
+
+Where an event happens (first found wins): its ``toLocation``, its ``atLocation``, the
+``atLocation`` of the process it is an input or output of, the current location of the resource
+it leaves behind (the receiving resource for a transfer). A transfer or move also has a
+*from*-place: its ``atLocation`` when it names a ``toLocation`` too, else where the resource was
+(the giving resource's location, or the place of the resource's previous event). The *origin*
+of a flow is the place of the event that raised or produced the resource it concerns.
+
+Runs inside the ledger's commit (``reflow.store.sqlstore.PROJECTORS``), so the rows are exactly
+as durable and as replayable as the records; loading a territory re-places every row.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select
+
+from reflow.ledger.changes import Changes
+from reflow.ledger.records import Record
+from reflow.report import tables as t
+from reflow.report.materials import (
+    WASTE_STATES,
+    is_waste_class,
+    mass_kg,
+    material_group,
+)
+from reflow.report.territory import DEFAULT_H3_RESOLUTION, NO_PLACE, District, Territory
+from reflow.report.territory import haversine_km as _haversine
+from reflow.store import codec
+from reflow.store.schema import events, records, resources, vf_objects
+from reflow.vf.state import EventState, ResourceState
+
+TRANSFER_LIKE = frozenset({"transfer", "transferAllRights", "transferCustody", "move"})
+HANDOVER = frozenset({"transfer", "transferAllRights", "transferCustody"})
+CREATING = frozenset({"raise", "produce"})
+
+_TERRITORIES: dict[str, Territory] = {}  # by the defining record's hash (content-addressed)
+
+LatLong = tuple[Decimal, Decimal]
+
+
+def current_territory(conn: Connection) -> Territory:
+    row = conn.execute(select(t.territory).where(t.territory.c.key == "current")).first()
+    key = row.record if row else ""
+    found = _TERRITORIES.get(key)
+    if found is None:
+        ds = [
+            District(
+                d.id,
+                d.name,
+                json.loads(d.geometry),
+                (float(d.min_long), float(d.min_lat), float(d.max_long), float(d.max_lat)),
+            )
+            for d in conn.execute(select(t.districts).order_by(t.districts.c.id))
+        ]
+        found = Territory(ds, row.h3_resolution if row else DEFAULT_H3_RESOLUTION)
+        if len(_TERRITORIES) > 16:
+            _TERRITORIES.clear()
+        _TERRITORIES[key] = found
+    return found
+
+
+def _object(conn: Connection, oid: str | None) -> dict[str, Any] | None:
+    if not oid:
+        return None
+    row = conn.execute(
+        select(vf_objects.c.data, vf_objects.c.type).where(vf_objects.c.id == oid)
+    ).first()
+    if row is None:
+        return None
+    data: dict[str, Any] = json.loads(row.data)
+    data["@type"] = row.type
+    return data
+
+
+def _latlong(conn: Connection, place_id: str | None) -> LatLong | None:
+    obj = _object(conn, place_id)
+    if obj is None or obj.get("lat") is None or obj.get("long") is None:
+        return None
+    return Decimal(obj["lat"]), Decimal(obj["long"])
+
+
+def _resource(conn: Connection, rid: str | None, changes: Changes) -> ResourceState | None:
+    if not rid:
+        return None
+    if rid in changes.resources:
+        return changes.resources[rid]
+    row = conn.execute(select(resources).where(resources.c.id == rid)).first()
+    return codec.resource_from_row(row) if row else None
+
+
+def _row_place(conn: Connection, event_id: str | None, prefix: str = "") -> LatLong | None:
+    if not event_id:
+        return None
+    c = t.event_places.c
+    row = conn.execute(
+        select(c[prefix + "lat"], c[prefix + "long"]).where(c.event_id == event_id)
+    ).first()
+    if row is None or row[0] is None:
+        return None
+    return Decimal(row[0]), Decimal(row[1])
+
+
+def utc_time(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        d = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=UTC)
+    return d.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _used_before(conn: Connection, rids: list[str], record_hash: str) -> bool:
+    """Whether someone used the resource (or what it was split from) before: then it is reuse.
+
+    "Before" is log order: a batch writes all its events before the projectors run.
+    """
+    pos = select(records.c.pos).where(records.c.hash == record_hash).scalar_subquery()
+    row = conn.execute(
+        select(events.c.id)
+        .join(records, records.c.hash == events.c.record)
+        .where(
+            events.c.resource_inventoried_as.in_(rids),
+            events.c.action == "use",
+            records.c.pos < pos,
+        )
+        .limit(1)
+    ).first()
+    return row is not None
+
+
+def _text(v: Decimal | None) -> str | None:
+    return codec.dec_text(v)
+
+
+def place_event(conn: Connection, rec: Record, ev: EventState, changes: Changes) -> dict[str, Any]:
+    """The report row of one event (pure reads of the state just written)."""
+    body = ev.body
+    terr = current_territory(conn)
+    res = _resource(conn, ev.resource_inventoried_as, changes)
+    to_res = _resource(conn, ev.to_resource_inventoried_as, changes)
+    spec_id = body.get("resourceConformsTo") or (res.conforms_to if res else None)
+    spec = _object(conn, spec_id) or {}
+    proc = _object(conn, ev.input_of or ev.output_of) or {}
+
+    place = None
+    for pid in (
+        body.get("toLocation"),
+        body.get("atLocation"),
+        proc.get("atLocation"),
+        (to_res or res).current_location if (to_res or res) else None,
+    ):
+        place = _latlong(conn, pid)
+        if place is not None:
+            break
+
+    src = None
+    if ev.action in TRANSFER_LIKE:
+        if body.get("toLocation") and body.get("atLocation"):
+            src = _latlong(conn, body["atLocation"])
+        elif res is not None and to_res is not None and to_res.id != res.id:
+            src = _latlong(conn, res.current_location)
+        if src is None:
+            src = _row_place(conn, ev.previous_event)
+
+    if ev.action in CREATING:
+        origin = place
+    else:
+        origin = _row_place(conn, res.created_by if res else None, "origin_")
+
+    uris = [*spec.get("resourceClassifiedAs", ()), *(res.classified_as if res else ())]
+    uris += body.get("resourceClassifiedAs") or []
+    stage = _object(conn, res.stage) if res and res.stage else None
+    states = {
+        (res.state or "").casefold() if res else "",
+        str(body.get("state") or "").casefold(),
+        str((stage or {}).get("name") or "").casefold(),
+    }
+    waste = is_waste_class(uris) or bool(states & WASTE_STATES)
+
+    reuse = False
+    if ev.action in HANDOVER | {"consume"} and res is not None:
+        rids = [res.id]
+        parent = conn.execute(
+            select(events.c.resource_inventoried_as).where(events.c.id == res.created_by)
+        ).scalar() if res.created_by else None  # fmt: skip
+        if parent and parent != res.id:
+            rids.append(parent)
+        reuse = _used_before(conn, rids, rec.hash)
+
+    mass, reason = mass_kg(ev.resource_quantity, ev.resource_unit, spec)
+    when = (
+        utc_time(body.get("hasPointInTime"))
+        or utc_time(body.get("hasEnd"))
+        or utc_time(body.get("hasBeginning"))
+        or utc_time(rec.created)
+    )
+    district, why = terr.locate(*place) if place else (None, NO_PLACE)
+    distance = None
+    if place and src:
+        km = _haversine(float(src[0]), float(src[1]), float(place[0]), float(place[1]))
+        distance = f"{km:.6f}"
+    return {
+        "event_id": ev.id, "record": ev.record, "action": ev.action, "provider": ev.provider,
+        "receiver": ev.receiver, "at": when, "input_of": ev.input_of, "output_of": ev.output_of,
+        "resource": ev.resource_inventoried_as, "spec": spec_id, "material": material_group(uris),
+        "is_waste": int(waste), "is_reuse": int(reuse), "is_repair": int(ev.action == "modify"),
+        "quantity": _text(ev.resource_quantity), "unit": ev.resource_unit,
+        "mass_kg": _text(mass), "mass_reason": reason,
+        "lat": _text(place[0]) if place else None, "long": _text(place[1]) if place else None,
+        "district": district, "place_reason": why,
+        "from_lat": _text(src[0]) if src else None, "from_long": _text(src[1]) if src else None,
+        "from_district": terr.locate(*src)[0] if src else None,
+        "origin_lat": _text(origin[0]) if origin else None,
+        "origin_long": _text(origin[1]) if origin else None,
+        "origin_district": terr.locate(*origin)[0] if origin else None,
+        "distance_km": distance,
+    }  # fmt: skip
+
+
+def relocate_all(conn: Connection) -> int:
+    """Re-place every row in the current territory (after a territory is loaded)."""
+    terr = current_territory(conn)
+    c = t.event_places.c
+    rows = conn.execute(
+        select(c.event_id, c.lat, c.long, c.from_lat, c.from_long, c.origin_lat, c.origin_long)
+    ).all()
+
+    def loc(lat: str | None, long: str | None) -> str | None:
+        return terr.locate(Decimal(lat), Decimal(long))[0] if lat is not None else None
+
+    updates = []
+    for r in rows:
+        d, why = terr.locate(Decimal(r.lat), Decimal(r.long)) if r.lat else (None, NO_PLACE)
+        updates.append({
+            "eid": r.event_id, "d": d, "why": why, "fd": loc(r.from_lat, r.from_long),
+            "od": loc(r.origin_lat, r.origin_long),
+        })  # fmt: skip
+    if updates:
+        stmt = (
+            t.event_places.update()
+            .where(c.event_id == bindparam("eid"))
+            .values(
+                district=bindparam("d"),
+                place_reason=bindparam("why"),
+                from_district=bindparam("fd"),
+                origin_district=bindparam("od"),
+            )
+        )
+        conn.execute(stmt, updates)
+    return len(updates)
+
+
+def project(conn: Connection, rec: Record, changes: Changes) -> None:
+    """``PROJECTORS`` entry: place the events a record created; re-place all on a new territory."""
+    if rec.kind == "territory.define":
+        conn.execute(t.districts.delete().where(t.districts.c.record != rec.hash))
+        relocate_all(conn)
+        return
+    rows = []
+    for ev in changes.events.values():
+        if ev.record != rec.hash:
+            continue  # an older event marked as corrected: its row goes below
+        if ev.corrects:
+            conn.execute(t.event_places.delete().where(t.event_places.c.event_id == ev.corrects))
+        rows.append(place_event(conn, rec, ev, changes))
+    if rows:
+        conn.execute(t.event_places.insert(), rows)

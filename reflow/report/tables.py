@@ -1,0 +1,83 @@
+"""The report service's projection tables: the territory and one row per event with a place.
+
+``report_event_places`` exists so that every indicator is a ``GROUP BY`` in SQL: each event is
+placed once, when it is recorded (its district, coordinates, material group and mass in kg are
+worked out then), instead of being re-derived from JSON bodies at report time. Decimals are
+exact text like the rest of the store; the queries ``CAST`` them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, String, Table, Text
+
+from reflow.store import schema as store_schema
+from reflow.store.sqlstore import SERVICE_TABLES
+
+ID = String(64)
+QTY = String(80)
+
+districts = Table(
+    "report_districts",
+    store_schema.metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("geometry", Text, nullable=False),  # GeoJSON geometry (canonical JSON text)
+    Column("min_long", QTY, nullable=False),
+    Column("min_lat", QTY, nullable=False),
+    Column("max_long", QTY, nullable=False),
+    Column("max_lat", QTY, nullable=False),
+    Column("record", ID, nullable=False),  # the territory.define record that defined it
+)
+
+territory = Table(
+    "report_territory",
+    store_schema.metadata,
+    Column("key", String(16), primary_key=True),  # always "current"
+    Column("record", ID, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("h3_resolution", Integer, nullable=False),
+    Column("district_count", Integer, nullable=False),
+)
+
+event_places = Table(
+    "report_event_places",
+    store_schema.metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("record", ID, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("receiver", String(64), nullable=False),
+    Column("at", String(20), nullable=False),  # UTC, YYYY-MM-DDTHH:MM:SSZ
+    Column("input_of", ID),
+    Column("output_of", ID),
+    Column("resource", ID),
+    Column("spec", ID),
+    Column("material", String(200), nullable=False),
+    Column("is_waste", Integer, nullable=False),
+    Column("is_reuse", Integer, nullable=False),  # handed over/consumed after a ``use``
+    Column("is_repair", Integer, nullable=False),
+    Column("quantity", QTY),
+    Column("unit", String(64)),
+    Column("mass_kg", QTY),  # NULL when the quantity cannot be converted to kg
+    Column("mass_reason", Text),  # why mass_kg is NULL
+    Column("lat", QTY),
+    Column("long", QTY),
+    Column("district", ID),  # where the event lands (destination of a move/transfer)
+    Column("place_reason", String(40)),  # why district is NULL: no-place | outside-territory
+    Column("from_lat", QTY),
+    Column("from_long", QTY),
+    Column("from_district", ID),  # where a transfer/move comes from
+    Column("origin_lat", QTY),
+    Column("origin_long", QTY),
+    Column("origin_district", ID),  # where the resource was first raised/produced
+    Column("distance_km", QTY),  # haversine from the from-place to the place
+)
+Index("ix_report_places_district", event_places.c.district, event_places.c.at)
+Index("ix_report_places_from", event_places.c.from_district)
+Index("ix_report_places_at", event_places.c.at)
+Index("ix_report_places_spec", event_places.c.spec)
+
+for _t in (districts, territory, event_places):
+    SERVICE_TABLES[_t.name] = _t
+    if _t not in store_schema.PROJECTION_TABLES:
+        store_schema.PROJECTION_TABLES.append(_t)
