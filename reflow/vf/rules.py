@@ -339,7 +339,11 @@ def _check_containment(ev: EventInput, res: ResourceState, w: _Work, qty: Decima
             "resourceInventoriedAs",
             "container",
         )
-    if (a in TAKE_WHOLE or (holds and a in MOVES_WITH_CONTENTS)) and qty != res.onhand_quantity:
+    # dropoff/modify give back what their pickup/accept took (pairing checks that quantity):
+    # the container's onhand is zero in between, so "whole" is about the decrementing side.
+    returns = a in ("dropoff", "modify")
+    whole = a in TAKE_WHOLE or (holds and a in MOVES_WITH_CONTENTS and not returns)
+    if whole and qty != res.onhand_quantity:
         raise _violation(
             f"{a} takes the whole resource ({res.onhand_quantity} {res.unit}); "
             "split it with a transfer or move first",
