@@ -15,6 +15,7 @@ SERVICE_MODULES: tuple[str, ...] = (
     "reflow.federation.equivocation",
     "reflow.market.kinds",
     "reflow.report.kinds",
+    "reflow.api.compat_kinds",
 )
 
 

@@ -18,42 +18,57 @@ from reflow.store.schema import events, resources, vf_objects
 
 Node = dict[str, Any]
 
+_FLOW_REFS = {
+    "provider": "object", "receiver": "object", "inputOf": "object", "outputOf": "object",
+    "resourceInventoriedAs": "resource", "resourceConformsTo": "object", "atLocation": "object",
+    "stage": "object", "plannedWithin": "object",
+}  # fmt: skip
+
 # Which loader each reference field of each GraphQL type goes through.
 REFS: dict[str, dict[str, str]] = {
     "EconomicResource": {
-        "conformsTo": "object",
-        "lot": "object",
-        "stage": "object",
-        "containedIn": "resource",
-        "primaryAccountable": "object",
-        "custodian": "object",
-        "currentLocation": "object",
-        "createdBy": "event",
-        "previous": "event",
+        "conformsTo": "object", "lot": "object", "stage": "object", "containedIn": "resource",
+        "primaryAccountable": "object", "custodian": "object", "currentLocation": "object",
+        "createdBy": "event", "previous": "event",
     },
     "EconomicEvent": {
-        "inputOf": "object",
-        "outputOf": "object",
-        "provider": "object",
-        "receiver": "object",
-        "resourceInventoriedAs": "resource",
-        "toResourceInventoriedAs": "resource",
-        "resourceConformsTo": "object",
-        "atLocation": "object",
-        "toLocation": "object",
-        "triggeredBy": "event",
-        "corrects": "event",
-        "correctedBy": "event",
-        "previous": "event",
-        "toPrevious": "event",
+        "inputOf": "object", "outputOf": "object", "provider": "object", "receiver": "object",
+        "resourceInventoriedAs": "resource", "toResourceInventoriedAs": "resource",
+        "resourceConformsTo": "object", "atLocation": "object", "toLocation": "object",
+        "triggeredBy": "event", "corrects": "event", "realizationOf": "object",
+        "correctedBy": "event", "previous": "event", "toPrevious": "event",
     },
-    "Process": {"basedOn": "object", "atLocation": "object"},
+    "Process": {"basedOn": "object", "atLocation": "object", "plannedWithin": "object"},
     "Person": {"primaryLocation": "object"},
     "Organization": {"primaryLocation": "object"},
     "EcologicalAgent": {"primaryLocation": "object"},
+    "Intent": _FLOW_REFS,
+    "Commitment": {**_FLOW_REFS, "independentDemandOf": "object", "clauseOf": "object"},
+    "Claim": {
+        "provider": "object", "receiver": "object", "resourceConformsTo": "object",
+        "triggeredBy": "event",
+    },
+    "Proposal": {"eligibleLocation": "object"},
+    "Agreement": {"bundledIn": "object"},
+    "Recipe": {"primaryOutput": "object"},
+    "RecipeProcess": {"processConformsTo": "object"},
+    "RecipeFlow": {
+        "recipeInputOf": "object", "recipeOutputOf": "object", "resourceConformsTo": "object",
+        "stage": "object", "recipeClauseOf": "object",
+    },
+    "Fulfillment": {"fulfilledBy": "event", "fulfills": "object"},
+    "Settlement": {"settledBy": "event", "settles": "object"},
+    "Satisfaction": {"satisfies": "object"},
+    "ProposedIntent": {"publishedIn": "object", "publishes": "object"},
+    "ProposedTo": {"proposed": "object", "proposedTo": "object"},
+}  # fmt: skip
+# Fields holding lists of ids (the GraphQL field has the data key's name).
+LIST_REFS: dict[str, dict[str, str]] = {
+    "Plan": {"hasIndependentDemand": "object"},
+    "Agreement": {"stipulates": "object", "stipulatesReciprocal": "object"},
+    "Recipe": {"recipeIncludes": "object"},
+    "ProposalList": {"lists": "object"},
 }
-# Fields holding lists of ids.
-LIST_REFS: dict[str, dict[str, str]] = {}
 
 _TABLES: dict[str, tuple[Table, Callable[[Any], Node]]] = {
     "object": (vf_objects, object_node),

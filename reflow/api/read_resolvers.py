@@ -237,12 +237,9 @@ def event_action(obj: dict[str, Any], info: Info) -> dict[str, Any]:
     return action_node(get_action(obj["action"]))
 
 
-def type_bindings() -> list[ObjectType]:
-    names = [
-        "EconomicResource", "EconomicEvent", "Process", "Person", "Organization",
-        "EcologicalAgent", "Measure", "ResourceSpecification",
-    ]  # fmt: skip
-    types = {n: ObjectType(n) for n in names}
+def type_bindings() -> dict[str, ObjectType]:
+    names = {"Measure", "ResourceSpecification", *REFS, *LIST_REFS}
+    types = {n: ObjectType(n) for n in sorted(names)}
     bind_reference_fields(types)
     types["Measure"].set_field("hasUnit", unit_field("hasUnit"))
     spec = types["ResourceSpecification"]
@@ -254,4 +251,4 @@ def type_bindings() -> list[ObjectType]:
     process.set_field("outputs", process_outputs)
     process.set_field("previous", lambda obj, info: process_inputs(obj, info))
     types["EconomicResource"].set_field("contains", resource_contains)
-    return list(types.values())
+    return types

@@ -12,6 +12,7 @@ from pathlib import Path
 from ariadne import make_executable_schema
 from graphql import GraphQLSchema
 
+from reflow.api import flow_resolvers
 from reflow.api.read_resolvers import query, type_bindings
 from reflow.api.scalars import SCALARS
 from reflow.api.write_resolvers import mutation
@@ -19,7 +20,8 @@ from reflow.api.write_resolvers import mutation
 SCHEMA_DIR = Path(__file__).with_name("schema")
 # util first (it defines the root types the others extend), then modules, then bridging.
 MODULES = (
-    "util", "measurement", "geolocation", "agent", "specification", "observation",
+    "util", "measurement", "geolocation", "agent", "specification", "observation", "planning",
+    "proposal", "agreement", "claim", "recipe",
 )  # fmt: skip
 
 
@@ -36,4 +38,6 @@ def type_defs() -> str:
 
 @lru_cache(maxsize=1)
 def build_schema() -> GraphQLSchema:
-    return make_executable_schema(type_defs(), query, mutation, *type_bindings(), *SCALARS)
+    types = type_bindings()
+    extra = flow_resolvers.bind(types)
+    return make_executable_schema(type_defs(), query, mutation, *types.values(), *extra, *SCALARS)

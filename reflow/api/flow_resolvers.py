@@ -1,0 +1,305 @@
+"""Resolvers of the planning, proposal, agreement, claim and recipe modules.
+
+These VF classes are plain VF objects (``vf.create``/``vf.update``/``vf.delete`` records), so
+their queries and mutations are the generic ones; what is particular here are the reverse
+lookups (a commitment's fulfilments, a process's planned flows) and the 0.x join types served
+over VF 1.0's plain properties: ``Fulfillment`` over an event's ``fulfills``, ``Satisfaction``
+over ``satisfies``, ``Settlement`` over ``settles``, ``ProposedIntent`` over a proposal's
+``publishes``/``reciprocal`` — plus the join records ``vf.relation`` stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ariadne import ObjectType, UnionType
+from graphql import GraphQLResolveInfo
+from sqlalchemy import select
+
+from reflow.api.context import ctx_of
+from reflow.api.loaders import Loaders
+from reflow.api.nodes import event_node, object_node
+from reflow.api.read_resolvers import (
+    OBJECT_TYPES,
+    event_action,
+    get_object,
+    list_objects,
+    query,
+    register_object_queries,
+)
+from reflow.api.write_resolvers import clean, mutation, register_object_mutations
+from reflow.store.codec import dumps
+from reflow.store.schema import events, vf_objects
+
+Info = GraphQLResolveInfo
+Node = dict[str, Any]
+Resolver = Callable[..., Any]
+
+FLOW_TYPES = [
+    "Intent", "Commitment", "Plan", "Proposal", "ProposalList", "Agreement", "AgreementBundle",
+    "Claim", "Recipe", "RecipeProcess", "RecipeFlow", "RecipeExchange",
+]  # fmt: skip
+OBJECT_TYPES.update({t: [t] for t in FLOW_TYPES})
+register_object_queries(
+    [
+        ("intent", "intents", "Intent"), ("commitment", "commitments", "Commitment"),
+        ("plan", "plans", "Plan"), ("proposal", "proposals", "Proposal"),
+        ("proposalList", None, "ProposalList"), ("agreement", "agreements", "Agreement"),
+        ("agreementBundle", None, "AgreementBundle"), ("claim", "claims", "Claim"),
+        ("recipe", "recipes", "Recipe"), ("recipeProcess", None, "RecipeProcess"),
+        ("recipeFlow", None, "RecipeFlow"), ("recipeExchange", None, "RecipeExchange"),
+    ],
+    OBJECT_TYPES,
+)  # fmt: skip
+
+
+def _arg(type_name: str) -> str:
+    return type_name[0].lower() + type_name[1:]
+
+
+register_object_mutations(
+    {t: (t, _arg(t), _arg(t)) for t in FLOW_TYPES if t not in ("ProposalList", "AgreementBundle")},
+    {t: (t, _arg(t), _arg(t)) for t in ("ProposalList", "AgreementBundle")},
+)
+
+
+# -- reverse lookups ------------------------------------------------------------------------
+
+
+def objects_where_field(
+    loaders: Loaders, type_name: str, key: str, value: str, *, listed: bool = False
+) -> list[Node]:
+    """Objects of ``type_name`` whose ``key`` is (or, ``listed``, contains) ``value``."""
+    pattern = f"%{dumps(value)}%" if listed else f"%{dumps(key)}:{dumps(value)}%"
+    rows = (
+        loaders.conn()
+        .execute(
+            select(vf_objects)
+            .where(
+                vf_objects.c.type == type_name,
+                vf_objects.c.deleted.is_(False),
+                vf_objects.c.data.like(pattern),
+            )
+            .order_by(vf_objects.c.id)
+        )
+        .all()
+    )
+    nodes = [object_node(r) for r in rows]
+    keep = [
+        n for n in nodes
+        if (value in (n.get(key) or []) if listed else n.get(key) == value)
+    ]  # fmt: skip
+    loaders.prime(keep)
+    return keep
+
+
+def events_listing(loaders: Loaders, key: str, value: str) -> list[Node]:
+    """Events whose body property ``key`` is or lists ``value``."""
+    rows = (
+        loaders.conn()
+        .execute(
+            select(events).where(events.c.body.like(f"%{dumps(value)}%")).order_by(events.c.id)
+        )
+        .all()
+    )
+    out = []
+    for row in rows:
+        node = event_node(row)
+        have = node.get(key)
+        if have == value or (isinstance(have, list) and value in have):
+            out.append(node)
+    loaders.prime(out)
+    return out
+
+
+def _join(type_name: str, by_field: str, by: Node, what_field: str, what: str) -> Node:
+    return {
+        "__typename": type_name,
+        "id": f"{by['id']}/{what}",
+        by_field: by["id"],
+        what_field: what,
+        "resourceQuantity": by.get("resourceQuantity"),
+        "effortQuantity": by.get("effortQuantity"),
+        "note": None,
+    }
+
+
+# (join type, flow field, target field, property on the flow that VF 1.0 records)
+JOINS = {
+    "Fulfillment": ("fulfilledBy", "fulfills"),
+    "Satisfaction": ("satisfiedBy", "satisfies"),
+    "Settlement": ("settledBy", "settles"),
+}
+
+
+def joins_of_flow(type_name: str) -> Resolver:
+    """An event's (or commitment's) fulfilments/satisfactions/settlements."""
+    by_field, what_field = JOINS[type_name]
+
+    def resolve(obj: Node, info: Info) -> list[Node]:
+        loaders = ctx_of(info).loaders
+        listed = obj.get(what_field)
+        derived = [
+            _join(type_name, by_field, obj, what_field, t)
+            for t in (listed if isinstance(listed, list) else [])
+        ]
+        return derived + objects_where_field(loaders, type_name, by_field, obj["id"])
+
+    return resolve
+
+
+def joins_of_target(type_name: str, *, commitments_too: bool = False) -> Resolver:
+    """A commitment's fulfilments, an intent's satisfactions, a claim's settlements."""
+    by_field, what_field = JOINS[type_name]
+
+    def resolve(obj: Node, info: Info) -> list[Node]:
+        loaders = ctx_of(info).loaders
+        flows = events_listing(loaders, what_field, obj["id"])
+        if commitments_too:
+            flows += objects_where_field(loaders, "Commitment", what_field, obj["id"], listed=True)
+        derived = [_join(type_name, by_field, f, what_field, obj["id"]) for f in flows]
+        return derived + objects_where_field(loaders, type_name, what_field, obj["id"])
+
+    return resolve
+
+
+def satisfied_by(obj: Node, info: Info) -> Node | None:
+    loaders = ctx_of(info).loaders
+    return loaders.events.get(obj["satisfiedBy"]) or loaders.objects.get(obj["satisfiedBy"])
+
+
+def related(type_name: str, key: str, *, listed: bool = False) -> Resolver:
+    def resolve(obj: Node, info: Info) -> list[Node]:
+        return objects_where_field(ctx_of(info).loaders, type_name, key, obj["id"], listed=listed)
+
+    return resolve
+
+
+def flows_of(type_name: str, key: str) -> Resolver:
+    def resolve(obj: Node, info: Info, **_: Any) -> list[Node]:
+        return objects_where_field(ctx_of(info).loaders, type_name, key, obj["id"])
+
+    return resolve
+
+
+def agreement_events(obj: Node, info: Info) -> list[Node]:
+    return events_listing(ctx_of(info).loaders, "realizationOf", obj["id"])
+
+
+def proposed_intents(obj: Node, info: Info) -> list[Node]:
+    out = []
+    for key, reciprocal in (("publishes", False), ("reciprocal", True)):
+        for intent in obj.get(key) or []:
+            out.append({
+                "__typename": "ProposedIntent", "id": f"{obj['id']}/{intent}",
+                "publishedIn": obj["id"], "publishes": intent, "reciprocal": reciprocal,
+            })  # fmt: skip
+    ctx_of(info).loaders.objects.want(n["publishes"] for n in out)
+    return out
+
+
+def proposed_to(obj: Node, info: Info) -> list[Node]:
+    return [
+        {"__typename": "ProposedTo", "id": f"{obj['id']}/{agent}", "proposed": obj["id"],
+         "proposedTo": agent}
+        for agent in obj.get("proposedTo") or []
+    ]  # fmt: skip
+
+
+def intents_of(key: str) -> Resolver:
+    def resolve(obj: Node, info: Info) -> list[Node]:
+        return ctx_of(info).loaders.objects.get_many(obj.get(key) or [])
+
+    return resolve
+
+
+def bind(types: dict[str, ObjectType]) -> list[Any]:
+    """Add this module's field resolvers to the shared ObjectTypes; extra bindables returned."""
+    for name in ("Intent", "Commitment", "Claim", "RecipeFlow"):
+        types[name].set_field("action", event_action)
+    event, commitment = types["EconomicEvent"], types["Commitment"]
+    event.set_field("fulfills", joins_of_flow("Fulfillment"))
+    event.set_field("satisfies", joins_of_flow("Satisfaction"))
+    event.set_field("settles", joins_of_flow("Settlement"))
+    commitment.set_field("satisfies", joins_of_flow("Satisfaction"))
+    commitment.set_field("satisfiesIntents", intents_of("satisfies"))
+    commitment.set_field("fulfilledBy", joins_of_target("Fulfillment"))
+    types["Intent"].set_field("satisfiedBy", joins_of_target("Satisfaction", commitments_too=True))
+    types["Claim"].set_field("settledBy", joins_of_target("Settlement"))
+    process = types["Process"]
+    process.set_field("committedInputs", related("Commitment", "inputOf"))
+    process.set_field("committedOutputs", related("Commitment", "outputOf"))
+    process.set_field("intendedInputs", related("Intent", "inputOf"))
+    process.set_field("intendedOutputs", related("Intent", "outputOf"))
+    types["Plan"].set_field("processes", related("Process", "plannedWithin"))
+    agreement = types["Agreement"]
+    agreement.set_field("commitments", related("Commitment", "clauseOf"))
+    agreement.set_field("economicEvents", agreement_events)
+    proposal = types["Proposal"]
+    proposal.set_field("primaryIntents", intents_of("publishes"))
+    proposal.set_field("reciprocalIntents", intents_of("reciprocal"))
+    proposal.set_field("publishes", proposed_intents)
+    proposal.set_field("proposedTo", proposed_to)
+    recipe_process = types.setdefault("RecipeProcess", ObjectType("RecipeProcess"))
+    recipe_process.set_field("recipeInputs", flows_of("RecipeFlow", "recipeInputOf"))
+    recipe_process.set_field("recipeOutputs", flows_of("RecipeFlow", "recipeOutputOf"))
+    satisfaction = types.setdefault("Satisfaction", ObjectType("Satisfaction"))
+    satisfaction.set_field("satisfiedBy", satisfied_by)
+    satisfaction.set_field(
+        "satisfies", lambda obj, info: ctx_of(info).loaders.objects.get(obj["satisfies"])
+    )
+    return [UnionType("EventOrCommitment")]
+
+
+# -- mutations --------------------------------------------------------------------------------
+
+
+def create_relation(type_name: str, arg: str) -> Resolver:
+    def resolve(_: Any, info: Info, **args: Any) -> Node:
+        ctx = ctx_of(info)
+        body = {"type": type_name, "data": clean(args[arg])}
+        receipt = ctx.submit(ctx.signer_key(), "vf.relation", body)
+        return {arg: ctx.loaders.objects.get(receipt.created[type_name])}
+
+    return resolve
+
+
+mutation.set_field("createFulfillment", create_relation("Fulfillment", "fulfillment"))
+mutation.set_field("createSatisfaction", create_relation("Satisfaction", "satisfaction"))
+mutation.set_field("createSettlement", create_relation("Settlement", "settlement"))
+
+
+def _add_to_list(info: Info, object_id: str, key: str, value: str) -> Node:
+    ctx = ctx_of(info)
+    key_pair = ctx.signer_key()
+    current = get_object(["Proposal"])(None, info, id=object_id)
+    listed = list((current or {}).get(key) or [])
+    if value not in listed:
+        listed.append(value)
+    ctx.submit(key_pair, "vf.update", {"id": object_id, "data": {key: listed}})
+    return ctx.loaders.objects.get(object_id) or {}
+
+
+@mutation.field("proposeIntent")
+def resolve_propose_intent(
+    _: Any, info: Info, publishedIn: str, publishes: str, reciprocal: bool | None = None
+) -> Node:
+    key = "reciprocal" if reciprocal else "publishes"
+    _add_to_list(info, publishedIn, key, publishes)
+    node = {
+        "__typename": "ProposedIntent", "id": f"{publishedIn}/{publishes}",
+        "publishedIn": publishedIn, "publishes": publishes, "reciprocal": bool(reciprocal),
+    }  # fmt: skip
+    return {"proposedIntent": node}
+
+
+@mutation.field("proposeTo")
+def resolve_propose_to(_: Any, info: Info, proposed: str, proposedTo: str) -> Node:
+    _add_to_list(info, proposed, "proposedTo", proposedTo)
+    node = {"__typename": "ProposedTo", "id": f"{proposed}/{proposedTo}",
+            "proposed": proposed, "proposedTo": proposedTo}  # fmt: skip
+    return {"proposedTo": node}
+
+
+__all__ = ["bind", "list_objects", "query"]
