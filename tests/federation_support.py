@@ -34,9 +34,12 @@ class Mesh(httpx.AsyncBaseTransport):
     def __init__(self) -> None:
         self.apps: dict[str, Any] = {}
         self.down: set[str] = set()
+        self.real = httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
+        if host == "127.0.0.1":  # a real server (the endless-stream attack needs a socket)
+            return await self.real.handle_async_request(request)
         if host in self.down or host not in self.apps:
             raise httpx.ConnectError(f"{host} is unreachable", request=request)
         transport = httpx.ASGITransport(app=self.apps[host])
@@ -163,3 +166,30 @@ def call(app: Any, method: str, path: str, **kwargs: Any) -> httpx.Response:
             return resp
 
     return asyncio.run(go())
+
+
+class ServerThread:
+    """A uvicorn server for ``app`` on a free port, in a thread (for attacks that need sockets)."""
+
+    def __init__(self, app: Any) -> None:
+        import threading
+
+        import uvicorn
+
+        self.port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.server.force_exit = True
+        self.thread.join(timeout=5)

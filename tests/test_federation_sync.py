@@ -169,8 +169,10 @@ def test_federated_search_tags_results_with_their_node_and_survives_a_dead_peer(
         "name": "Cotton offcuts", "purpose": "offer"}})  # fmt: skip
     cluster.mesh.down.add("c")
     service = cluster.services["a"]
-    out = asyncio.run(federated_search(
-        cluster.nodes["a"], ["http://b", "http://c"], "cotton", "resource", http=service.http))  # fmt: skip
+    urls = ["http://b", "http://c"]
+    out = asyncio.run(
+        federated_search(cluster.nodes["a"], urls, "cotton", "resource", http=service.http)
+    )
     nodes = sorted({r["node"] for r in out["results"]})
     assert nodes == ["http://b", "local"]
     assert "http://c" in out["errors"]

@@ -149,7 +149,8 @@ class Puller:
                     head = (await asyncio.to_thread(self._heads_locked, [author]))[author][0]
                     await self._probe_fork(peer, author, head, report)
         except TimeoutError:
-            raise PeerError(f"/fed/records: not done within {PULL_DEADLINE} s") from None
+            raise PeerError(f"/fed/records: not done within {PULL_DEADLINE} s (endless?)",
+                            misbehaved=True) from None  # fmt: skip
         blocked = bool(out.held or out.rejected)
         now = (await asyncio.to_thread(self._heads_locked, [author]))[author][0]
         return moved, now >= target or (blocked and not moved)
