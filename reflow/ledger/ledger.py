@@ -128,21 +128,27 @@ class Ledger:
             self.store.commit(applied, evidence)
         return receipts
 
-    def _prepare(self, chunk: list[Record | dict[str, Any]]) -> list[Record | Receipt]:
-        """Parse and verify a chunk (run in a worker thread, ahead of judging)."""
+    @staticmethod
+    def _parse(chunk: list[Record | dict[str, Any]]) -> list[Record | Receipt]:
         out: list[Record | Receipt] = []
         for item in chunk:
             try:
-                rec = item if isinstance(item, Record) else record_from_dict(item)
+                out.append(item if isinstance(item, Record) else record_from_dict(item))
             except ReflowError as exc:
                 out.append(Receipt("", "rejected", exc))
-                continue
-            try:
-                rec.verify_signature()
-            except ReflowError as exc:
-                out.append(Receipt(rec.hash, "rejected", exc))
-                continue
-            out.append(rec)
+        return out
+
+    @staticmethod
+    def _verify(parsed: list[Record | Receipt]) -> list[Record | Receipt]:
+        """Check signatures; runs on a worker thread (libsodium releases the GIL)."""
+        out: list[Record | Receipt] = []
+        for item in parsed:
+            if isinstance(item, Record):
+                try:
+                    item.verify_signature()
+                except ReflowError as exc:
+                    item = Receipt(item.hash, "rejected", exc)
+            out.append(item)
         return out
 
     def _pipelined(self, items: list[Record | dict[str, Any]]) -> list[Receipt]:
@@ -152,13 +158,14 @@ class Ledger:
         self._in_batch = {}
         receipts: list[Receipt] = []
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest") as pool:
-            ready = pool.submit(self._prepare, chunks[0])
+            ready = pool.submit(self._verify, self._parse(chunks[0]))
             committing: Future[None] | None = None
             previous: BatchView | None = None
             for k in range(len(chunks)):
+                next_parsed = self._parse(chunks[k + 1]) if k + 1 < len(chunks) else None
                 prepared = ready.result()
-                if k + 1 < len(chunks):
-                    ready = pool.submit(self._prepare, chunks[k + 1])
+                if next_parsed is not None:
+                    ready = pool.submit(self._verify, next_parsed)
                 view = BatchView(self.store, parent=previous)
                 applied: list[tuple[Record, Changes]] = []
                 evidence: list[Equivocation] = []
