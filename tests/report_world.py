@@ -82,7 +82,8 @@ def build(world: World, *, territory: bool = True) -> City:
     )  # fmt: skip
     bag = w.spec(ben, "bag", resourceClassifiedAs=[PLASTIC], defaultUnitOfResource="om2:one")
     buttons = w.spec(ben, "buttons", resourceClassifiedAs=[PLASTIC])
-    ids.update(panel=panel, filling=filling, shirt=shirt, scraps=scraps)
+    ids.update({"spec.panel": panel, "spec.filling": filling, "spec.shirt": shirt})
+    ids["spec.scraps"] = scraps
 
     def ev(by: str, name: str, day: int, new: dict[str, object] | None = None, **kw: object):
         out = w.event(by, new, hasPointInTime=MARCH.format(day), **kw)
