@@ -12,6 +12,7 @@ from reflow.cli import federation_commands
 from reflow.cli import serve_commands
 from reflow.cli import market_commands
 from reflow.cli import bench_commands
+from reflow.cli import govern_commands
 
 app = typer.Typer(no_args_is_help=True, help="ReflowOS: a peer-to-peer economic network.")
 
@@ -22,6 +23,7 @@ federation_commands.register(app)
 serve_commands.register(app)
 market_commands.register(app)
 bench_commands.register(app)
+govern_commands.register(app)
 
 
 def main() -> None:

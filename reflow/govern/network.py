@@ -237,3 +237,11 @@ def keys_of(store: SqlStore, agent: str) -> list[dict[str, Any]]:
             .order_by(identity_keys.c.key)
         ).all()
     return [dict(r._mapping) for r in rows]
+
+
+def agent_of_key(store: SqlStore, key: str) -> str:
+    """The agent a key signs for (itself unless a rotation bound it to another)."""
+    from reflow.identity.rotation import KEY_STATUS, key_index_id
+
+    obj = store.object(key_index_id(key))
+    return str(obj.data["agent"]) if obj is not None and obj.type == KEY_STATUS else key
