@@ -104,8 +104,8 @@ def test_join_records_link_events_after_the_fact(api: Api) -> None:
         "resourceQuantity": qty(30, "iso4217:EUR"),
     })  # fmt: skip
     three_hours = qty(3, "om2:hour")
-    f = _mutate(api, worker, "createFulfillment", "fulfillment", "FulfillmentCreateParams",
-                {"fulfilledBy": hours, "fulfills": commitment, "effortQuantity": three_hours})  # fmt: skip
+    link = {"fulfilledBy": hours, "fulfills": commitment, "effortQuantity": three_hours}
+    f = _mutate(api, worker, "createFulfillment", "fulfillment", "FulfillmentCreateParams", link)
     s = _mutate(api, worker, "createSettlement", "settlement", "SettlementCreateParams",
                 {"settledBy": hours, "settles": claim, "note": "paid in kind"})  # fmt: skip
     out = api.client().query(
