@@ -28,19 +28,29 @@ def canonical_bytes(value: Any) -> bytes:
     return _encode(value).encode("utf-8")
 
 
-_PLAIN = (str, bool, type(None))
-
-
 def _plain(value: Any) -> bool:
     """True when ``value`` holds only what JCS encodes exactly (fast, no paths: the hot path)."""
     t = type(value)
+    if t is str or t is bool or value is None:
+        return True
     if t is dict:
-        return all(type(k) is str and _plain(v) for k, v in value.items())
+        for k, v in value.items():
+            if type(k) is not str:
+                return False
+            tv = type(v)
+            if tv is str:
+                continue
+            if not _plain(v):
+                return False
+        return True
     if t is list or t is tuple:
-        return all(_plain(v) for v in value)
+        for v in value:  # noqa: SIM110 - a loop avoids a generator per list on the hot path
+            if type(v) is not str and not _plain(v):
+                return False
+        return True
     if t is int:
         return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
-    return t in _PLAIN
+    return False
 
 
 def check_canonical_value(value: Any, path: str = "$") -> None:
