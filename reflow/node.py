@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +57,7 @@ class Node:
         self.info = info
         self.ledger = Ledger(store, info.network)
         self.keystore = Keystore(settings.data_dir / "keys")
-        self._lock = threading.Lock()
+        self._lock = self.ledger.lock  # signing takes the next seq: one writer at a time
 
     # -- opening ---------------------------------------------------------------------------
 

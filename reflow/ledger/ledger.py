@@ -11,6 +11,7 @@ once that commit has returned, so an acknowledged record survives a crash.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -68,6 +69,9 @@ class Ledger:
         self.store = store
         self.network = network
         self.verify = verify  # off only to replay a log this node verified before (rebuild)
+        # One writer at a time: the API, replication and the CLI may share a ledger in one
+        # process, and a batch's judgements rest on the state no one else changes meanwhile.
+        self.lock = threading.RLock()
 
     def append(self, record: Record | dict[str, Any]) -> Receipt:
         """Append one record; raise its error if it is refused (nothing is changed then)."""
@@ -86,20 +90,25 @@ class Ledger:
         Every receipt is returned only after every commit has returned.
         """
         items = list(records)
-        if len(items) > CHUNK and self.verify and getattr(self.store, "concurrent", False):
-            self.store.refresh()
-            return self._pipelined(items)
-        for attempt in range(3):
-            self.store.refresh()
-            try:
-                return self._append_batch(items)
-            except StaleStateError:
-                if attempt == 2:
-                    raise
+        with self.lock:
+            if len(items) > CHUNK and self.verify and getattr(self.store, "concurrent", False):
+                self.store.refresh()
+                return self._pipelined(items)
+            for attempt in range(3):
+                self.store.refresh()
+                try:
+                    return self._append_batch(items)
+                except StaleStateError:
+                    if attempt == 2:
+                        raise
         raise AssertionError("unreachable")
 
     def replay(self, records: Iterable[Record]) -> None:
         """Re-apply records already in the log to rebuild projections (no chain, no log write)."""
+        with self.lock:
+            self._replay(records)
+
+    def _replay(self, records: Iterable[Record]) -> None:
         view = BatchView(self.store)
         applied: list[tuple[Record, Changes]] = []
         for rec in records:
