@@ -7,7 +7,9 @@ table, or ``--json``). A refusal prints its field and rule and exits with status
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,8 +21,6 @@ from reflow.cli.node_commands import AsJson, DataDir, DbUrl
 from reflow.cli.output import console
 from reflow.market import service
 from reflow.recording import parse_quantity, signing_key
-
-Many = Annotated[list[str] | None, typer.Option()]
 
 
 def _publisher(purpose: str) -> Callable[..., None]:
@@ -212,7 +212,38 @@ def proposals_cmd(
     console.print(table)
 
 
+def bench_match(
+    intents: Annotated[int, typer.Option(help="open intents in the store")] = 100_000,
+    queries: Annotated[int, typer.Option(help="match queries to time")] = 300,
+    agents: Annotated[int, typer.Option(help="agents publishing")] = 500,
+    db: Annotated[
+        str | None, typer.Option("--db", help="database URL (default: a fresh SQLite file)")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="workload seed")] = 7,
+) -> None:
+    """Publish N signed proposals over a city, then time match queries (p50/p95 as JSON)."""
+    from reflow.bench.match import run
+    from reflow.cli.bench_commands import _progress
+    from reflow.store.database import database_url
+
+    with tempfile.TemporaryDirectory(prefix="reflow-bench-match-") as tmp:
+        url = database_url(db, Path(tmp)) if db else f"sqlite:///{Path(tmp) / 'match.sqlite'}"
+        tasks: dict[str, Any] = {}
+        with _progress() as bar:
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done)
+
+            out = run(url, intents, agents=agents, queries=queries, seed=seed, progress=progress)
+    print(json.dumps(out, indent=2))
+
+
 def register(app: typer.Typer) -> None:
+    from reflow.cli.bench_commands import bench_app
+
+    bench_app.command(name="match")(bench_match)
     app.command(name="offer")(_publisher("offer"))
     app.command(name="request")(_publisher("request"))
     app.command(name="matches")(matches_cmd)

@@ -77,11 +77,11 @@ _COLS = [*intents.c, proposals.c.radius_km]
 
 
 def _open_filter(at: str) -> Any:
+    """Open primary intents of proposals not yet ended (a withdrawal marks them withdrawn)."""
     return and_(
         intents.c.status == "open",
         intents.c.role == "primary",
         or_(intents.c.ends.is_(None), intents.c.ends >= at),
-        ~intents.c.proposal.in_(select(withdrawals.c.proposal)),
     )
 
 
@@ -100,48 +100,52 @@ def _primaries(engine: Engine, proposal_id: str) -> list[Any]:
 
 
 def _candidates(engine: Engine, me: Any, tax: Taxonomy, at: str) -> list[Any]:
+    """Two index-driven queries — by specification, by classification — merged by id.
+
+    Each is kept simple on purpose so that the planner takes its index (spec, purpose, status,
+    lat) or (uri, purpose, lat) and never scans the intents.
+    """
     other = "offer" if me.purpose == "request" else "request"
-    mine = json.loads(me.classes)
     related: set[str] = set()
-    for uri in mine:
+    for uri in json.loads(me.classes):
         related.update(
             tax.descendants_or_self(uri) if me.purpose == "request" else tax.ancestors_or_self(uri)
         )
     box = None
     if me.purpose == "request" and me.radius_km and me.lat is not None:
         box = bounding_box(me.lat, me.long, float(me.radius_km))
-    by_class = select(intent_classes.c.intent).where(
-        intent_classes.c.uri.in_(sorted(related)), intent_classes.c.purpose == other
-    )
-    spec_rule = intents.c.spec == me.spec
-    if box is not None:
-        lo_lat, hi_lat, lo_lon, hi_lon = box
-        by_class = by_class.where(
-            intent_classes.c.lat.between(lo_lat, hi_lat),
-            intent_classes.c.long.between(lo_lon, hi_lon),
-        )
-        spec_rule = and_(
-            spec_rule, intents.c.lat.between(lo_lat, hi_lat), intents.c.long.between(lo_lon, hi_lon)
-        )
-    what = []
+    rest = (_open_filter(at), intents.c.is_work == me.is_work, intents.c.agent != me.agent)
+    base = select(*_COLS).join(proposals, proposals.c.id == intents.c.proposal)
+    stmts = []
     if me.spec:
-        what.append(and_(spec_rule, intents.c.purpose == other))
-    if related:
-        what.append(intents.c.id.in_(by_class))
-    if not what:
-        return []
-    stmt = (
-        select(*_COLS)
-        .join(proposals, proposals.c.id == intents.c.proposal)
-        .where(
-            or_(*what),
-            _open_filter(at),
-            intents.c.is_work == me.is_work,
-            intents.c.agent != me.agent,
+        by_spec = base.where(
+            intents.c.spec == me.spec, intents.c.purpose == other, intents.c.status == "open"
         )
-    )
+        if box is not None:
+            by_spec = by_spec.where(
+                intents.c.lat.between(box[0], box[1]), intents.c.long.between(box[2], box[3])
+            )
+        stmts.append(by_spec.where(*rest))
+    if related:
+        by_class = (
+            select(*_COLS)
+            .select_from(intent_classes)
+            .join(intents, intents.c.id == intent_classes.c.intent)
+            .join(proposals, proposals.c.id == intents.c.proposal)
+            .where(intent_classes.c.uri.in_(sorted(related)), intent_classes.c.purpose == other)
+        )
+        if box is not None:
+            by_class = by_class.where(
+                intent_classes.c.lat.between(box[0], box[1]),
+                intent_classes.c.long.between(box[2], box[3]),
+            )
+        stmts.append(by_class.where(*rest))
+    found: dict[str, Any] = {}
     with engine.connect() as conn:
-        return list(conn.execute(stmt).all())
+        for stmt in stmts:
+            for row in conn.execute(stmt):
+                found.setdefault(row.id, row)
+    return list(found.values())
 
 
 def _what(me: Any, cand: Any, tax: Taxonomy) -> tuple[float, str] | None:

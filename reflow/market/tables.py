@@ -56,8 +56,7 @@ intents = Table(
     Column("proposed_to", Text, nullable=False),
     Column("status", String(16), nullable=False),  # open | taken | withdrawn
 )
-Index("ix_market_intents_spec", intents.c.spec, intents.c.purpose, intents.c.lat)
-Index("ix_market_intents_purpose", intents.c.purpose, intents.c.status, intents.c.lat)
+Index("ix_market_intents_spec", intents.c.spec, intents.c.purpose, intents.c.status, intents.c.lat)
 
 intent_classes = Table(
     "market_intent_classes",

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 DEFAULT_FILE = Path(__file__).with_name("taxonomy.json")
 
@@ -84,11 +84,35 @@ def default_concepts() -> tuple[Concept, ...]:
     return tuple(concepts_from_data(json.loads(DEFAULT_FILE.read_text())))
 
 
+_CACHE: dict[tuple[int, str], tuple[tuple[Any, ...], Taxonomy]] = {}
+
+
 def load_taxonomy(engine: Engine) -> Taxonomy:
-    """The default trees overlaid with the concepts the network recorded."""
+    """The default trees overlaid with the concepts the network recorded.
+
+    Kept per engine until the set of recorded concepts changes (their count, their last URI
+    and the last ``market.taxonomy`` record), so a match query does not reread the trees.
+    """
     from reflow.market.tables import concepts
+    from reflow.store.schema import records
 
     with engine.connect() as conn:
+        marker = tuple(
+            conn.execute(
+                select(
+                    select(func.count()).select_from(concepts).scalar_subquery(),
+                    select(func.max(concepts.c.uri)).scalar_subquery(),
+                    select(func.max(records.c.pos))
+                    .where(records.c.kind == "market.taxonomy")
+                    .scalar_subquery(),
+                )
+            ).one()
+        )
+        cached = _CACHE.get((id(engine), str(engine.url)))
+        if cached is not None and cached[0] == marker:
+            return cached[1]
         rows = conn.execute(select(concepts)).all()
     recorded = [Concept(r.uri, r.label, r.broader) for r in rows]
-    return Taxonomy.of([*default_concepts(), *recorded])
+    tax = Taxonomy.of([*default_concepts(), *recorded])
+    _CACHE[(id(engine), str(engine.url))] = (marker, tax)
+    return tax
