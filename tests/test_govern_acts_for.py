@@ -109,3 +109,14 @@ def test_rebuild_of_a_governed_network_gives_the_same_digest(store: SqlStore) ->
     before = state_digest(store)
     assert rebuild(store, city.network) == before["tables"]["records"]
     assert state_digest(store) == before
+
+
+def test_my_agent_shows_role_and_organisations(store: SqlStore) -> None:
+    from reflow.govern.network import my_agent
+
+    city, repair, anna, _ = _city(store)
+    city.submit(
+        city.keys[repair], "member.grant", {"agent": anna, "organization": repair, "role": "member"}
+    )
+    me = my_agent(store, anna)
+    assert (me["name"], me["role"], me["actsFor"]) == ("Anna", "member", [repair])

@@ -245,3 +245,25 @@ def agent_of_key(store: SqlStore, key: str) -> str:
 
     obj = store.object(key_index_id(key))
     return str(obj.data["agent"]) if obj is not None and obj.type == KEY_STATUS else key
+
+
+def my_agent(store: SqlStore, key: str) -> dict[str, Any]:
+    """What the API's ``myAgent`` shows for a signing key: agent, role, status, acts for."""
+    agent = agent_of_key(store, key)
+    obj = store.object(agent)
+    m = store.object(state.index_id(state.MEMBERSHIP, agent))
+    grants = store.object(state.index_id(state.ACTS_FOR, agent))
+    return {
+        "agent": agent,
+        "key": key,
+        "name": obj.data.get("name") if obj is not None else None,
+        "type": obj.type if obj is not None else None,
+        "did": did_key(agent),
+        "role": m.data["role"] if m is not None else None,
+        "status": m.data["status"] if m is not None else None,
+        "actsFor": sorted(
+            org
+            for org, g in (grants.data["grants"].items() if grants is not None else ())
+            if g["status"] == "active"
+        ),
+    }

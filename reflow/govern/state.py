@@ -14,6 +14,7 @@ Every governance fact is kept twice, written by the same record handlers:
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Column, String, Table, Text
@@ -93,6 +94,7 @@ for _t in (networks, members, invitations, grants, contracts):
         PROJECTION_TABLES.append(_t)
 
 
+@lru_cache(maxsize=65536)
 def index_id(kind: str, *parts: str) -> str:
     """Id of an index object, derived from what it is about (every node derives the same)."""
     return hashlib.sha256(("reflow:" + kind + "/" + "/".join(parts)).encode()).hexdigest()[:32]

@@ -23,6 +23,7 @@ The status of every key is kept twice: as a row of ``identity_keys`` for queries
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, String, Table, Text
@@ -56,6 +57,7 @@ if "identity_keys" not in SERVICE_TABLES:
     PROJECTION_TABLES.append(identity_keys)
 
 
+@lru_cache(maxsize=65536)
 def key_index_id(key: str) -> str:
     """The id of the ``KeyStatus`` object of ``key`` (derived, so every node agrees)."""
     return hashlib.sha256(f"reflow:key/{key}".encode()).hexdigest()[:32]
