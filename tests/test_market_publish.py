@@ -84,3 +84,19 @@ def test_publishing_is_refused_for_every_broken_rule(world: World) -> None:
     ]  # fmt: skip
     for body, exc, rule, field in cases:
         _bad_publish(world, body, exc, rule, field, me)
+
+
+def test_market_objects_change_only_through_market_records(world: World) -> None:
+    market = Market(world)
+    me = world.agent("Me")
+    offer = market.offer(me, resourceClassifiedAs=[C["wool"]], quantity=qty(10))
+    intent = world.ledger.store.object(offer).data["publishes"][0]
+    for kind, body in (
+        ("vf.update", {"id": intent, "data": {"availableQuantity": qty(1000)}}),
+        ("vf.delete", {"id": offer}),
+    ):
+        before = state_digest(world.ledger.store)
+        with pytest.raises(RuleViolation) as err:
+            world.submit(world.keys[me], kind, body)
+        assert (err.value.rule, err.value.field) == ("market-owned", "body.id")
+        assert state_digest(world.ledger.store) == before

@@ -21,7 +21,7 @@ from reflow.errors import AuthorisationError, NotFound, RuleViolation, UnitError
 from reflow.ledger.changes import Changes, VfObject
 from reflow.ledger.context import Context
 from reflow.ledger.kinds import register_kind
-from reflow.market import fulfilment, tables  # noqa: F401  (tables, projector, policy)
+from reflow.market import fulfilment, guard, tables  # noqa: F401  (tables, projector, policies)
 from reflow.market.model import (
     available,
     intent_rows,
