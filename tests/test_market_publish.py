@@ -80,6 +80,7 @@ def test_publishing_is_refused_for_every_broken_rule(world: World) -> None:
         ({**offer(), "intents": [{**ok, "role": "reciprocal", "provider": None, "receiver": me}]},
          RuleViolation, "primary-intent", "body.intents"),
         ({**offer(), "radiusKm": "-3"}, RuleViolation, "radius", "body.radiusKm"),
+        ({**offer(), "radiusKm": "3"}, RuleViolation, "radius-needs-place", "body.radiusKm"),
         ({**offer(), "extra": 1}, RuleViolation, "known-fields", "body.extra"),
     ]  # fmt: skip
     for body, exc, rule, field in cases:

@@ -216,6 +216,13 @@ def publish_proposal(ctx: Context) -> Changes:
         pending[intent.id] = intent
         changes.rows.extend(intent_rows(lookup, intent, proposal, agent, role))
         changes.created[f"Intent:{i}"] = intent.id
+    placed = [r for t, r in changes.rows if t == "market_intents" and r["role"] == "primary"]
+    if radius is not None and any(r["lat"] is None for r in placed):
+        raise RuleViolation(
+            "a radius needs a place with lat/long (atLocation or eligibleLocation)",
+            field="body.radiusKm",
+            rule="radius-needs-place",
+        )
     changes.rows.append(("market_proposals", proposal_row(proposal, agent, radius)))
     return changes
 
