@@ -13,6 +13,7 @@ from reflow.cli import serve_commands
 from reflow.cli import market_commands
 from reflow.cli import bench_commands
 from reflow.cli import govern_commands
+from reflow.cli import passport_commands, bench_trace
 
 app = typer.Typer(no_args_is_help=True, help="ReflowOS: a peer-to-peer economic network.")
 
@@ -24,6 +25,8 @@ serve_commands.register(app)
 market_commands.register(app)
 bench_commands.register(app)
 govern_commands.register(app)
+passport_commands.register(app)
+bench_trace.register(app)
 
 
 def main() -> None:

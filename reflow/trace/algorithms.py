@@ -69,6 +69,9 @@ class FlowResult:
     start: Node
     direction: str
     flows: list[Flow] = field(default_factory=list)
+    # Events the walk stepped over along breadcrumb chains (listed or not): what a verifier
+    # needs to repeat the walk.
+    walked: set[str] = field(default_factory=set)
 
     @property
     def nodes(self) -> list[Node]:
@@ -125,6 +128,7 @@ class _Walk:
             result.flows.append(Flow(node, parent, depth, role))
             if self.limit is None or depth < self.limit:
                 self._push(stack, children(node, ctx), node, depth + 1)
+        result.walked = {key[2] for key in self.walked}
         return result
 
     def _push(
