@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from market_world import C, Market
+from market_world import C, Market, hours
 from sqlalchemy import select
 from support import NETWORK, World, qty
 
@@ -204,3 +204,20 @@ def test_an_event_cannot_fulfil_what_it_does_not_carry_out(world: World) -> None
              transfer([commitment], stranger))  # fmt: skip
     _refused(world, RuleViolation, "fulfils-same-action", "event.action",
              transfer([commitment], n["maker"], "transfer-custody"))  # fmt: skip
+
+
+def test_answering_a_request_directly_commits_the_acceptor_to_give(world: World) -> None:
+    market = Market(world)
+    cafe, tailor = world.agent("Repair café"), world.agent("Tailor")
+    eur = {"hasNumericalValue": "15", "hasUnit": "iso4217:EUR"}
+    ask = market.request(
+        cafe, action="work", resourceClassifiedAs=[C["sewing"]], quantity=hours(3),
+        reciprocal=[{"role": "reciprocal", "action": "transfer", "provider": cafe,
+                     "resourceQuantity": eur}],
+    )  # fmt: skip
+    made = market.accept(tailor, ask, hours(3))
+    work, pay = (world.ledger.store.object(made[f"Commitment:{i}"]).data for i in (0, 1))
+    assert (work["action"], work["provider"], work["receiver"]) == ("work", tailor, cafe)
+    assert work["resourceClassifiedAs"] == [C["sewing"]]
+    assert (pay["provider"], pay["receiver"], pay["resourceQuantity"]) == (cafe, tailor, eur)
+    assert matches(world.ledger.store, ask) == []  # nothing more is needed

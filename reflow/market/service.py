@@ -15,7 +15,7 @@ from sqlalchemy import select
 from reflow.errors import NotFound
 from reflow.ledger.keys import KeyPair
 from reflow.market import kinds  # noqa: F401  (registers the record kinds)
-from reflow.market.matching import Match, matches, open_proposals
+from reflow.market.matching import matches, open_proposals
 from reflow.market.stream import STREAM, MatchStream, announce
 from reflow.market.tables import agreements, commitments, fulfilments
 from reflow.node import Node
@@ -146,7 +146,3 @@ def agreement_status(store: Any, agreement_id: str) -> dict[str, Any]:
         "commitments": out,
         "complete": all(c["complete"] for c in out),
     }
-
-
-def match_list(store: Any, proposal_id: str, **kwargs: Any) -> list[Match]:
-    return matches(store, proposal_id, **kwargs)

@@ -15,7 +15,7 @@ from typing import Any
 from reflow.errors import NotFound, RuleViolation, UnitError
 from reflow.ledger.changes import Changes, VfObject
 from reflow.ledger.context import Context
-from reflow.market.model import available, intent_rows, is_work, measure, publisher, quantity_field
+from reflow.market.model import available, intent_rows, is_work, measure, quantity_field
 from reflow.store.codec import dec_text
 from reflow.vf.measure import Measure
 from reflow.vf.units import convert
@@ -188,6 +188,3 @@ def commitments_for(
 
         changes.rows.extend(intent_rows(lookup, new, proposal, who, "primary"))
     return changes
-
-
-__all__ = ["commitments_for", "publisher"]
