@@ -104,3 +104,20 @@ def test_rebuild_after_rotation_gives_the_same_digest(world: World) -> None:
     before = state_digest(store)
     rebuild(store, world.ledger.network)
     assert state_digest(store) == before
+
+
+def test_record_signed_by_sign_zen_is_accepted_by_the_ledger(world: World) -> None:
+    from reflow.identity.zenroom_compat import zencode_sign
+    from reflow.ledger.canonical import canonical_bytes
+    from reflow.ledger.records import now, record_from_dict
+
+    key = KeyPair.generate()
+    unsigned = {
+        "network": world.ledger.network, "author": key.public, "seq": 1, "prev": None,
+        "deps": [], "kind": "agent.declare", "created": now(),
+        "body": {"type": "Person", "data": {"name": 'Zoë "Zen" Roomer'}},
+    }  # fmt: skip
+    sig = zencode_sign(key, canonical_bytes(unsigned).decode("utf-8"))
+    receipt = world.ledger.append(record_from_dict({**unsigned, "sig": sig}))
+    assert receipt.status == "applied"
+    assert world.ledger.store.object(key.public).data["name"] == 'Zoë "Zen" Roomer'

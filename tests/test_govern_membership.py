@@ -201,3 +201,32 @@ def test_last_stewards_cannot_leave_below_k(store: SqlStore) -> None:
     with pytest.raises(RuleViolation) as err:
         city.submit(city.founder_key, "member.leave", {})
     assert err.value.rule == "stewards-quorum"
+
+
+def test_approval_signed_by_sign_zen_holds_in_approve_zen(store: SqlStore) -> None:
+    from reflow.govern.zencontracts import approval_document
+    from reflow.identity.zenroom_compat import zencode_sign
+
+    city = Governed(store, policy="approval", k=1)
+    anna = city.newcomer("Anna")
+    doc = approval_document(city.network, "member.approve", anna, "observer").decode()
+    approval = {"steward": city.founder, "signature": zencode_sign(city.founder_key, doc)}
+    city.submit(
+        city.keys[anna],
+        "member.approve",
+        {"key": anna, "role": "observer", "approvals": [approval]},
+    )
+    assert {m["agent"]: m["role"] for m in members(store)}[anna] == "observer"
+
+
+def test_removed_member_cannot_rejoin_an_open_network(store: SqlStore) -> None:
+    city = Governed(store, policy="open")
+    anna = city.newcomer("Anna")
+    city.submit(city.keys[anna], "member.join", {})
+    city.submit(city.founder_key, "member.remove", {"key": anna})  # k = 1: the founder
+    with pytest.raises(RuleViolation) as err:
+        city.spec(anna, "cotton")
+    assert err.value.rule == "member-only"
+    with pytest.raises(AuthorisationError) as err2:
+        city.submit(city.keys[anna], "member.join", {})
+    assert err2.value.rule == "removed-member"

@@ -91,6 +91,13 @@ def join(ctx: Context) -> Changes:
     if _is_active(ctx, agent):
         raise ConflictError("already a member", field="author", rule="member-once")
     changes = Changes()
+    m = state.membership(ctx.view, agent)
+    if policy == "open" and m is not None and m.data["status"] == "removed":
+        raise AuthorisationError(
+            "a member the stewards removed cannot rejoin by itself",
+            field="author",
+            rule="removed-member",
+        )
     if policy == "open":
         state.put_member(ctx, changes, agent, "member", "active", "open")
         return changes
