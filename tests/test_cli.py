@@ -199,3 +199,26 @@ def test_the_cli_works_on_postgresql(tmp_path: Path, pg_database_factory: Any) -
     assert cli.json("resource", "show", ids["bale"])["accountingQuantity"] == kg("7.5")
     before = cli.digest()
     assert cli.json("rebuild")["digest_after"] == before
+
+
+def test_demo_then_serves_the_node_it_loaded(tmp_path: Path, monkeypatch: Any) -> None:
+    import asyncio
+
+    import httpx
+    import uvicorn
+
+    served: list[tuple[int, dict[str, Any]]] = []
+
+    async def health(app: Any) -> dict[str, Any]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://demo") as client:
+            return dict((await client.get("/health")).json())
+
+    def run(app: Any, *, host: str, port: int, **_: Any) -> None:  # stands in for the server
+        served.append((port, asyncio.run(health(app))))
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    cli = Cli(tmp_path / "demo")
+    cli.run("demo", "--port", "8765")
+    node = json.loads((tmp_path / "demo" / "node.json").read_text())
+    assert served == [(8765, {"status": "ok", "network": node["network"]})]

@@ -35,15 +35,22 @@ def find_create_app() -> Any | None:
 def serve(settings: Settings) -> bool:
     """THE SERVE STEP of the demo: run the API on the demo node. False if there is no API yet.
 
-    Assumes ``create_app(settings)`` returns an ASGI app; adjust here (only here) if the API's
-    factory takes something else.
+    Serves like ``reflow serve`` does: ``create_app(node)`` under uvicorn, until interrupted.
     """
     create_app = find_create_app()
     if create_app is None:
         return False
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    node = Node.open(settings)
+    console.print(f"serving [bold]http://{settings.host}:{settings.port}/api[/] (Ctrl+C stops)")
+    try:
+        uvicorn.run(
+            create_app(node), host=settings.host, port=settings.port, log_level="warning",
+            access_log=False,
+        )  # fmt: skip
+    finally:
+        node.close()
     return True
 
 
