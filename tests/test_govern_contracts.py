@@ -86,7 +86,12 @@ def test_light_transfer_needs_no_cosignature(store: SqlStore) -> None:
 def test_cosignature_by_a_non_steward_is_refused(store: SqlStore) -> None:
     city, anna, bob, bale = _city(store, [heavy_transfer_contract("100")])
     body = _transfer(anna, bob, bale, "150")
-    _cosign(city, city.keys[bob], anna, body)
+    seq = city.chain.heads[anna][0] + 2  # anna publishes bob's co-signature first
+    city.submit(
+        city.keys[anna],
+        "network.cosign",
+        cosign_body(city.keys[bob], city.network, anna, seq, "vf.event", body),
+    )
     with pytest.raises(RuleViolation) as err:
         city.submit(city.keys[anna], "vf.event", body)
     assert err.value.rule == "contract:cosign"
@@ -118,3 +123,15 @@ def test_approval_document_names_network_action_subject_and_role() -> None:
         b'{"action":"member.approve","network":"net","purpose":"reflow approval",'
         b'"role":"member","subject":"KEY"}'
     )
+
+
+def test_only_author_or_steward_publishes_a_cosignature(store: SqlStore) -> None:
+    from reflow.errors import AuthorisationError
+
+    city, anna, bob, bale = _city(store, [heavy_transfer_contract("100")])
+    body = _transfer(anna, bob, bale, "150")
+    seq = city.chain.heads[anna][0] + 1
+    forged = cosign_body(city.keys[bob], city.network, anna, seq, "vf.event", body)
+    with pytest.raises(AuthorisationError) as err:
+        city.submit(city.keys[bob], "network.cosign", forged)  # bob would block anna's transfer
+    assert err.value.rule == "cosign-publisher"

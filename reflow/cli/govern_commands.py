@@ -129,7 +129,7 @@ def join(
                 if name is not None:
                     node.submit(key, "agent.declare", {"type": "Person", "data": {"name": name}})
                 body = {"invitation": invitation} if invitation else {}
-                node.submit(key, "member.join", body)
+                node.submit(key, "member.join", body, deps=gov.invitation_deps(node, invitation))
             out = node.info.as_dict()
         finally:
             node.close()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from reflow.errors import ConflictError, RuleViolation
+from reflow.errors import AuthorisationError, ConflictError, RuleViolation
 from reflow.govern import state
 from reflow.govern.zencontracts import (
     approval_document,
@@ -26,6 +26,7 @@ from reflow.govern.zencontracts import (
     contract_text,
     require_quorum,
 )
+from reflow.identity.rotation import agent_of
 from reflow.ledger.canonical import canonical_bytes
 from reflow.ledger.changes import Changes
 from reflow.ledger.context import Context
@@ -193,6 +194,15 @@ def record_cosign(ctx: Context) -> Changes:
     author, seq = str(subject["author"]), subject["seq"]
     if type(seq) is not int:
         raise RuleViolation("seq is an integer", field="body.subject.seq", rule="type")
+    signer = agent_of(ctx.view, ctx.author)
+    if signer != agent_of(ctx.view, author) and signer not in state.stewards(
+        ctx.view, ctx.record.network
+    ):
+        raise AuthorisationError(
+            "only the record's author or a steward may publish its co-signature",
+            field="body.subject.author",
+            rule="cosign-publisher",
+        )
     oid = state.index_id(state.COSIGN, author, str(seq))
     data = {
         "author": author, "seq": seq, "kind": subject["kind"], "bodyHash": subject["bodyHash"],

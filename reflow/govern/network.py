@@ -267,3 +267,14 @@ def my_agent(store: SqlStore, key: str) -> dict[str, Any]:
             if g["status"] == "active"
         ),
     }
+
+
+def invitation_deps(node: Node, invitation_id: str | None) -> list[str]:
+    """The invitation's record, for a ``member.join``'s deps (other nodes apply it first)."""
+    if not invitation_id:
+        return []
+    with node.store.engine.connect() as conn:
+        row = conn.execute(
+            select(state.invitations.c.record).where(state.invitations.c.id == invitation_id)
+        ).first()
+    return [row.record] if row is not None else []
