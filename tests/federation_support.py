@@ -115,13 +115,12 @@ def free_port() -> int:
 
 
 def spawn_node(
-    data_dir: Path, port: int, *, db: str = "", interval: float = 0.3
+    data_dir: Path, port: int, *, db: str = "", interval: float = 0.3, wait: bool = True
 ) -> subprocess.Popen[bytes]:
     args = [
         sys.executable,
-        "-c",
-        "from reflow.cli import main; main()",
-        "node-serve",
+        "-m",
+        "reflow.federation.runner",
         "--data-dir",
         str(data_dir),
         "--port",
@@ -133,23 +132,29 @@ def spawn_node(
         args += ["--db", db]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 20
+    if wait:
+        wait_ready(proc, port)
+    return proc
+
+
+def wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "exited")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/fed/info", timeout=0.5).status_code == 200:
-                return proc
+                return
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError(f"node on port {port} did not start")
 
 
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
+def stop_process(proc: subprocess.Popen[bytes], grace: float = 3.0) -> None:
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()

@@ -71,17 +71,13 @@ def register(app: typer.Typer) -> None:
         no_sync: Annotated[bool, typer.Option("--no-sync", help="serve only")] = False,
     ) -> None:
         """Serve /fed (and the API, if present) and replicate with the peers."""
-        import uvicorn
-
-        from reflow.federation.runner import build_app
+        from reflow.federation.runner import serve
 
         node = Node.open(settings_from(data_dir, db))
         for url in peer or []:
             PeerBook(node.settings.data_dir).add(url)
-        app = build_app(node, sync=not no_sync, interval=interval, own_url=f"http://{host}:{port}")
         try:
-            uvicorn.run(app, host=host, port=port, log_level="warning",
-                        timeout_graceful_shutdown=2)  # fmt: skip
+            serve(node, host=host, port=port, sync=not no_sync, interval=interval)
         finally:
             node.close()
 

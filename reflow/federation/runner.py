@@ -42,3 +42,45 @@ def build_app(node: Node, *, sync: bool = True, interval: float = 2.0, own_url: 
     service = FederationService(node, interval=interval, own_url=own_url)
     api = create_app(node, extra_routes=federation_routes(node, service))
     return WithFederation(api, service) if sync else api
+
+
+def serve(
+    node: Node,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    sync: bool = True,
+    interval: float = 2.0,
+) -> None:
+    """Run a replicating node until interrupted (what ``reflow node-serve`` does)."""
+    import uvicorn
+
+    app = build_app(node, sync=sync, interval=interval, own_url=f"http://{host}:{port}")
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m reflow.federation.runner``: the server alone, for tests, demo and bench."""
+    import argparse
+    from pathlib import Path
+
+    from reflow.settings import Settings
+
+    p = argparse.ArgumentParser(prog="reflow-node")
+    p.add_argument("--data-dir", type=Path, required=True)
+    p.add_argument("--db", default=None)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--sync-interval", type=float, default=2.0)
+    p.add_argument("--no-sync", action="store_true")
+    args = p.parse_args(argv)
+    node = Node.open(Settings.from_env(data_dir=args.data_dir, database_url=args.db))
+    try:
+        serve(node, host=args.host, port=args.port, sync=not args.no_sync,
+              interval=args.sync_interval)  # fmt: skip
+    finally:
+        node.close()
+
+
+if __name__ == "__main__":
+    main()
