@@ -14,7 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from reflow.cli import app
+from reflow.node import Node
 from reflow.scenarios import textile_basic
+from reflow.settings import Settings
 
 runner = CliRunner()
 
@@ -190,6 +192,32 @@ def test_demo_loads_the_textile_scenario_once(tmp_path: Path) -> None:
 
     shown = cli.run("demo", "--no-serve").stdout
     assert "already loaded" in shown and first["digest"] in shown
+
+
+def test_a_demo_load_that_stopped_part_way_is_not_loaded_twice(tmp_path: Path) -> None:
+    settings = Settings.from_env({}, data_dir=tmp_path / "demo")
+    node = Node.init(settings, network_name="reflow-demo")
+    node.new_agent("Organization", {"name": "collector"}, label="demo:textile_basic:collector")
+    node.close()
+    result = Cli(tmp_path / "demo").run("demo", "--no-serve", "--json", ok=False)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"]["rule"] == "demo-loads-once"
+
+
+def test_unknown_agent_and_object_types_are_refused_with_their_rule(tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "node")
+    ids = textile_node(cli)
+    result = cli.run("agent", "add", "--type", "Robot", "--name", "R2", "--json", ok=False)
+    assert json.loads(result.stdout)["error"]["rule"] == "agent-type"
+    result = cli.run("create", "Gadget", "--as", ids["anna"], "--data", "{}", "--json", ok=False)
+    error = json.loads(result.stdout)["error"]
+    assert (error["code"], error["field"], error["rule"]) == (
+        "RULE_VIOLATION",
+        "body.type",
+        "vf-type",
+    )
+    result = cli.run("event", "--as", "nobody", "--action", "work", "--effort", "1 h", ok=False)
+    assert "field: as" in result.stderr and "rule: key-in-keystore" in result.stderr
 
 
 @pytest.mark.postgres

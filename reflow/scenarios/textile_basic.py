@@ -8,7 +8,8 @@ tailor, who unpacks it (separate) and uses a little of the cotton to repair a ho
 exercises the same rules as real use.
 
 Loading is safe to repeat: the scenario records a marker Plan as its very last record, and
-``load`` does nothing when the marker is there.
+``load`` does nothing when the marker is there (and refuses, rather than duplicating, when an
+earlier load stopped part-way).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reflow.errors import ConflictError
 from reflow.ledger.keys import KeyPair
 from reflow.node import Node
 
@@ -135,6 +137,14 @@ def load(node: Node, progress: Progress | None = None) -> Loaded:
     """Record the scenario on ``node`` unless it is there already; returns the ids by role."""
     if is_loaded(node):
         return Loaded(agents=existing_agents(node), already_loaded=True)
+    if existing_agents(node):
+        # Records are final: a half-loaded scenario cannot be rolled back, and loading it again
+        # would declare a second set of demo agents beside the first.
+        raise ConflictError(
+            "an earlier demo load stopped part-way on this node; use a fresh --data-dir",
+            field="data-dir",
+            rule="demo-loads-once",
+        )
     s = _Script(node, progress)
     a, p, spec, proc, res = (
         s.out.agents,
