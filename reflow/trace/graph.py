@@ -128,6 +128,7 @@ _FORWARD_STEP = """
 
 
 def _query(direction: Direction, n_seeds: int) -> str:
+    """The portable query (PostgreSQL): one recursive term, then every event touching the reach."""
     seeds = " UNION ".join(f"SELECT CAST(:s{i} AS VARCHAR)" for i in range(n_seeds))
     step = _BACK_STEP if direction == "back" else _FORWARD_STEP
     return f"""
@@ -139,6 +140,52 @@ WHERE e.resource_inventoried_as IN (SELECT id FROM ids)
    OR e.input_of IN (SELECT id FROM ids)
    OR e.output_of IN (SELECT id FROM ids)
 """
+
+
+# SQLite (3.34+) allows several recursive terms: one per kind of step, each probing only the
+# index it needs (k = 'R' resource, 'P' process), and the final joins fetch each event about once.
+_SQLITE_STEPS = {
+    "back": """
+  UNION SELECT e.resource_inventoried_as, 'R' FROM reach r JOIN economic_events e
+    ON e.to_resource_inventoried_as = r.id
+    WHERE r.k = 'R' AND e.action <> 'combine' AND e.resource_inventoried_as IS NOT NULL
+  UNION SELECT e.output_of, 'P' FROM reach r JOIN economic_events e
+    ON e.resource_inventoried_as = r.id WHERE r.k = 'R' AND e.output_of IS NOT NULL
+  UNION SELECT e.resource_inventoried_as, 'R' FROM reach r JOIN economic_events e
+    ON e.input_of = r.id WHERE r.k = 'P' AND e.resource_inventoried_as IS NOT NULL""",
+    "forward": """
+  UNION SELECT e.input_of, 'P' FROM reach r JOIN economic_events e
+    ON e.resource_inventoried_as = r.id WHERE r.k = 'R' AND e.input_of IS NOT NULL
+  UNION SELECT e.to_resource_inventoried_as, 'R' FROM reach r JOIN economic_events e
+    ON e.resource_inventoried_as = r.id
+    WHERE r.k = 'R' AND e.action <> 'combine' AND e.to_resource_inventoried_as IS NOT NULL
+  UNION SELECT e.resource_inventoried_as, 'R' FROM reach r JOIN economic_events e
+    ON e.output_of = r.id WHERE r.k = 'P' AND e.resource_inventoried_as IS NOT NULL""",
+}
+# Events on reached resources, plus those the steps did not bring: a process's events with no
+# resource (work, services) and, forwards, transfers into a reached resource from elsewhere.
+_SQLITE_FETCH = {
+    "back": f"""
+SELECT {_COLS} FROM reach r JOIN economic_events e
+  ON e.resource_inventoried_as = r.id WHERE r.k = 'R'
+UNION ALL SELECT {_COLS} FROM reach r JOIN economic_events e
+  ON e.input_of = r.id WHERE r.k = 'P' AND e.resource_inventoried_as IS NULL""",
+    "forward": f"""
+SELECT {_COLS} FROM reach r JOIN economic_events e
+  ON e.resource_inventoried_as = r.id WHERE r.k = 'R'
+UNION ALL SELECT {_COLS} FROM reach r JOIN economic_events e
+  ON e.to_resource_inventoried_as = r.id WHERE r.k = 'R' AND e.action <> 'combine'
+UNION ALL SELECT {_COLS} FROM reach r JOIN economic_events e
+  ON e.output_of = r.id WHERE r.k = 'P' AND e.resource_inventoried_as IS NULL""",
+}
+
+
+def _sqlite_query(direction: Direction, kinds: list[str]) -> str:
+    seeds = " UNION ".join(f"SELECT :s{i}, '{k}'" for i, k in enumerate(kinds))
+    return (
+        f"WITH RECURSIVE reach(id, k) AS ({seeds}{_SQLITE_STEPS[direction]})"
+        f"{_SQLITE_FETCH[direction]}"
+    )
 
 
 def start_node(store: SqlStore, item_id: str) -> Node:
@@ -166,7 +213,7 @@ def load_graph(store: SqlStore, start: Node, direction: Direction) -> FlowGraph:
             if row is None:
                 raise NotFound(f"no economic resource {start.id!r}", field="id")
             heads[start.id] = row[0]
-            seeds = [start.id]
+            seeds = [(start.id, "R")]
         elif start.kind == EVENT:
             row = conn.execute(
                 text(f"SELECT {_COLS} FROM economic_events e WHERE e.id = :i"), {"i": start.id}
@@ -174,13 +221,18 @@ def load_graph(store: SqlStore, start: Node, direction: Direction) -> FlowGraph:
             if row is None:
                 raise NotFound(f"no economic event {start.id!r}", field="id")
             ev = EventLink(*row)
-            seeds = [x for x in (ev.res, ev.to, ev.input_of, ev.output_of) if x is not None]
+            seeds = [(x, "R") for x in (ev.res, ev.to) if x is not None]
+            seeds += [(x, "P") for x in (ev.input_of, ev.output_of) if x is not None]
         else:
-            seeds = [start.id]
+            seeds = [(start.id, "P")]
         if not seeds:
             return FlowGraph([ev], heads)
-        params = {f"s{i}": s for i, s in enumerate(seeds)}
-        rows = conn.execute(text(_query(direction, len(seeds))), params).all()
+        params = {f"s{i}": s for i, (s, _k) in enumerate(seeds)}
+        if store.dialect == "sqlite":
+            sql = _sqlite_query(direction, [k for _s, k in seeds])
+        else:
+            sql = _query(direction, len(seeds))
+        rows = conn.execute(text(sql), params).all()
     return FlowGraph((EventLink(*r) for r in rows), heads)
 
 
