@@ -57,7 +57,9 @@ def test_cotton_scraps_match_the_insulation_request_with_reasons(world: World) -
     assert found.proposal == n["offer"]
     assert found.reasons["what"] == "cotton is a kind of textile fibre"
     assert "within 10 km" in found.reasons["distance"]
-    assert found.reasons["quantity"].startswith("quantity: 40 om2:kilogram available for 25")
+    assert found.reasons["quantity"].startswith(
+        "quantity: 40 kg available for 25 kg asked (100% covered)"
+    )
     assert 2 < found.distance_km < 4
     (back,) = matches(store, n["offer"])
     assert back.proposal == n["request"]

@@ -51,7 +51,7 @@ def test_a_repairer_offering_sewing_meets_a_request_for_repair_hours(world: Worl
     (found,) = matches(world.ledger.store, ask, at="2030-03-01T00:00:00Z")
     assert found.proposal == skills
     assert found.reasons["what"] == "sewing is a kind of repair"
-    assert found.reasons["quantity"].startswith("skill hours: 10 om2:hour available for 3")
+    assert found.reasons["quantity"].startswith("skill hours: 10 h available for 3 h")
     assert matches(world.ledger.store, kilos, at="2030-03-01T00:00:00Z") == []  # kg ≠ hours
     agreed = market.accept(cafe, skills, hours(3), own=ask)
     data = world.ledger.store.object(agreed["Commitment:0"]).data

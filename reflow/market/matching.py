@@ -25,7 +25,7 @@ from reflow.market.model import norm_time
 from reflow.market.tables import intent_classes, intents, proposals, withdrawals
 from reflow.market.taxonomy import Taxonomy, load_taxonomy
 from reflow.store.codec import dec_text
-from reflow.vf.units import convert
+from reflow.vf.units import convert, get_unit
 
 EARTH_KM = 6371.0088
 WEIGHTS = {"what": 0.5, "quantity": 0.3, "distance": 0.2}
@@ -178,6 +178,13 @@ def _in(value: str | None, unit: str | None, to: str | None) -> Decimal | None:
         return None
 
 
+def _symbol(unit: str) -> str:
+    try:
+        return get_unit(unit).symbol or unit
+    except UnitError:
+        return unit
+
+
 def _quantity(me: Any, cand: Any) -> tuple[float, str] | None:
     req, off = (me, cand) if me.purpose == "request" else (cand, me)
     if off.available is None or req.available is None:
@@ -192,8 +199,9 @@ def _quantity(me: Any, cand: Any) -> tuple[float, str] | None:
         return None
     cover = min(Decimal(1), offered / asked) if asked > 0 else Decimal(1)
     kind = "skill hours" if me.is_work else "quantity"
+    sym = _symbol(req.unit)
     text = (
-        f"{kind}: {dec_text(offered)} {req.unit} available for {dec_text(asked)} asked "
+        f"{kind}: {dec_text(offered)} {sym} available for {dec_text(asked)} {sym} asked "
         f"({int(cover * 100)}% covered)"
     )
     return float(cover), text
