@@ -151,6 +151,8 @@ def test_accepting_is_refused_for_every_broken_rule(world: World) -> None:
                         proposal={"hasEnd": "2020-01-01T00:00:00Z"})  # fmt: skip
     private = market.offer(n["workshop"], resourceClassifiedAs=[C["linen"]],
                            proposal={"proposedTo": [n["maker"]]})  # fmt: skip
+    ended = market.offer(n["workshop"], resourceClassifiedAs=[C["pp"]],
+                         hasEnd="2020-01-01T00:00:00Z")  # fmt: skip
     gone = market.offer(n["workshop"], resourceClassifiedAs=[C["pet"]])
     market.withdraw(n["workshop"], gone)
     minimal = market.offer(n["workshop"], resourceClassifiedAs=[C["hdpe"]], minimumQuantity=qty(10))
@@ -163,6 +165,8 @@ def test_accepting_is_refused_for_every_broken_rule(world: World) -> None:
          lambda: market.accept(n["maker"], n["offer"], qty(30), own=n["request"])),
         (RuleViolation, "not-expired", "body.proposal",
          lambda: market.accept(outsider, past, qty(1))),
+        (RuleViolation, "not-expired", "body.proposal",
+         lambda: market.accept(outsider, ended, qty(1))),
         (RuleViolation, "open-proposal", "body.proposal",
          lambda: market.accept(outsider, gone, qty(1))),
         (AuthorisationError, "proposed-to", "body.proposal",

@@ -15,7 +15,14 @@ from typing import Any
 from reflow.errors import NotFound, RuleViolation, UnitError
 from reflow.ledger.changes import Changes, VfObject
 from reflow.ledger.context import Context
-from reflow.market.model import available, intent_rows, is_work, measure, quantity_field
+from reflow.market.model import (
+    available,
+    intent_rows,
+    is_work,
+    measure,
+    norm_time,
+    quantity_field,
+)
 from reflow.store.codec import dec_text
 from reflow.vf.measure import Measure
 from reflow.vf.units import convert
@@ -87,6 +94,13 @@ def commitments_for(
 ) -> Changes:
     rec = ctx.record
     t_intent = _primary(ctx, theirs, "body.proposal")
+    ends = norm_time(t_intent.data.get("hasEnd"))
+    if ends is not None and ends < (norm_time(rec.created) or ""):
+        raise RuleViolation(
+            f"the intent ended at {t_intent.data['hasEnd']}",
+            field="body.proposal",
+            rule="not-expired",
+        )
     t_unit = available(t_intent.data)
     if t_unit is None:
         raise RuleViolation("the intent has no quantity", field="body.proposal", rule="quantity")
