@@ -215,3 +215,25 @@ def _set_first_string(obj: Any, value: str) -> bool:
             if _set_first_string(obj[k], value):
                 return True
     return False
+
+
+def test_passport_page_and_json_are_served(node: Node, gown: Gown) -> None:
+    import httpx
+    from api_support import SyncASGITransport
+    from starlette.applications import Starlette
+
+    from reflow.trace.page import passport_routes
+
+    app = Starlette(routes=passport_routes(node))
+    client = httpx.Client(transport=SyncASGITransport(app), base_url="http://testserver")
+    doc = client.get(f"/passport/{gown.gown}.json")
+    assert doc.status_code == 200 and doc.headers["content-type"] == "application/ld+json"
+    assert verify_passport(doc.json()).ok
+    page = client.get(f"/passport/{gown.gown}")
+    assert page.status_code == 200
+    html = page.text
+    assert "Verified." in html and "GOWN-0001" in html and "26.7 km" in html
+    assert "Tess (tailor)" in html and "/static/leaflet/leaflet.js" in html
+    assert html.count("<svg") == 2  # QR codes for the page and the JSON
+    assert "https://" not in html.split("<body>")[1].split("<script")[0]  # nothing remote
+    assert client.get("/passport/nope").status_code == 404
