@@ -230,3 +230,63 @@ def test_removed_member_cannot_rejoin_an_open_network(store: SqlStore) -> None:
     with pytest.raises(AuthorisationError) as err2:
         city.submit(city.keys[anna], "member.join", {})
     assert err2.value.rule == "removed-member"
+
+
+def test_second_genesis_is_refused(store: SqlStore) -> None:
+    city = Governed(store, policy="open")
+    with pytest.raises(ConflictError) as err:
+        city.submit(city.founder_key, "network.genesis", city.body)
+    assert err.value.rule == "one-genesis"
+
+
+@pytest.mark.parametrize(
+    ("policy", "kind", "body"),
+    [
+        ("open", "member.invite", {"key": KeyPair.generate().public}),
+        ("approval", "member.invite", {"key": KeyPair.generate().public}),
+        ("approval", "member.join", {}),
+    ],
+)
+def test_records_of_another_membership_policy_are_refused(
+    sqlite_store: SqlStore, policy: str, kind: str, body: dict[str, str]
+) -> None:
+    city = Governed(sqlite_store, policy=policy)
+    signer = city.founder_key if kind == "member.invite" else city.keys[city.newcomer("Anna")]
+    with pytest.raises(RuleViolation) as err:
+        city.submit(signer, kind, body)
+    assert err.value.rule == "membership-policy"
+
+
+def test_attaching_a_contract_needs_k_stewards(store: SqlStore) -> None:
+    import hashlib
+
+    from reflow.govern.network import heavy_transfer_contract
+    from reflow.ledger.canonical import canonical_bytes
+
+    city = Governed(store, policy="approval", k=2, stewards=1)
+    att = heavy_transfer_contract("100")
+    with pytest.raises(RuleViolation) as err:
+        city.submit(city.founder_key, "network.contract", att)
+    assert err.value.rule == "k-of-n-stewards"
+    subject = hashlib.sha256(canonical_bytes(att)).hexdigest()
+    second = sign_approval(city.steward_keys[0], city.network, "network.contract", subject)
+    city.submit(city.founder_key, "network.contract", {**att, "approvals": [second]})
+
+
+def test_another_node_judges_the_same_records_alike(store: SqlStore, tmp_path) -> None:
+    from reflow.ledger.ledger import Ledger
+    from reflow.store.digest import state_digest
+
+    city = _approval_city(store)
+    anna = city.newcomer("Anna")
+    city.submit(city.keys[anna], "member.approve", {"key": anna, "role": "member", "approvals": [
+        sign_approval(k, city.network, "member.approve", anna, "member")
+        for k in city.steward_keys]})  # fmt: skip
+    city.spec(anna, "cotton")
+    other = SqlStore.open(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    try:
+        receipts = Ledger(other, city.network).append_many(list(store.iter_records()))
+        assert {r.status for r in receipts} == {"applied"}
+        assert state_digest(other)["digest"] == state_digest(store)["digest"]
+    finally:
+        other.close()
