@@ -64,6 +64,9 @@ class ConflictError(ReflowError):
 class NotFound(ReflowError):
     code = "NOT_FOUND"
 
+    def __init__(self, message: str, *, field: str | None = None, rule: str | None = None) -> None:
+        super().__init__(message, field=field, rule=rule or "must-exist")
+
 
 class AuthorisationError(ReflowError):
     code = "FORBIDDEN"
