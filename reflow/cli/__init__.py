@@ -12,6 +12,7 @@ from reflow.cli import federation_commands
 from reflow.cli import serve_commands
 from reflow.cli import market_commands
 from reflow.cli import bench_commands
+from reflow.cli import bench_api
 from reflow.cli import govern_commands
 from reflow.cli import passport_commands, bench_trace
 
@@ -24,6 +25,7 @@ federation_commands.register(app)
 serve_commands.register(app)
 market_commands.register(app)
 bench_commands.register(app)
+bench_api.register(bench_commands.bench_app)
 govern_commands.register(app)
 passport_commands.register(app)
 bench_trace.register(app)

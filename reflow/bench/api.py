@@ -1,0 +1,234 @@
+"""The API benchmark: a typical resource query over GraphQL against the same object as JSON.
+
+A node is filled with agents, specifications, places and resources (each a signed record
+through ``node.submit``), then served by ``reflow serve`` in its own process on 127.0.0.1.
+32 concurrent clients ask for random resources — with specification, place and quantities —
+once through GraphQL and once through the plain JSON endpoint ``/resource/{id}.json`` that reads
+the same rows with the same loaders: that endpoint is the ceiling, and the ratio of the two
+throughputs is what GraphQL costs. Last, the clients record signed events (``raise``) to
+measure signed writes per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from reflow.api.auth import sign_headers
+from reflow.ledger.keys import KeyPair
+from reflow.node import Node
+from reflow.settings import Settings
+
+RESOURCE_QUERY = """query($id: ID!) { economicResource(id: $id) {
+  id name
+  accountingQuantity { hasNumericalValue hasUnit { id label symbol } }
+  onhandQuantity { hasNumericalValue hasUnit { id label symbol } }
+  conformsTo { id name }
+  currentLocation { id name lat long }
+} }"""
+
+RAISE = """mutation($e: EconomicEventCreateParams!, $r: EconomicResourceCreateParams) {
+  createEconomicEvent(event: $e, newInventoriedResource: $r) { economicEvent { id } } }"""
+
+
+def fill(
+    node: Node, agents: int, resources: int, seed: int
+) -> tuple[list[str], list[KeyPair], list[str]]:
+    """Agents with specs and places, and ``resources`` resources spread among them."""
+    rng = random.Random(seed)
+    keys = [node.new_agent("Person", {"name": f"agent {i}"}) for i in range(agents)]
+    specs: dict[str, list[str]] = {}
+    places: dict[str, list[str]] = {}
+    for key in keys:
+        specs[key.public] = [
+            node.submit(key, "vf.create", {"type": "ResourceSpecification",
+                                           "data": {"name": f"spec {j}"}}).created[
+                "ResourceSpecification"]
+            for j in range(2)
+        ]  # fmt: skip
+        lat, long = 52.3 + rng.random() / 10, 4.8 + rng.random() / 10
+        places[key.public] = [
+            node.submit(key, "vf.create", {"type": "SpatialThing", "data": {
+                "name": "depot", "lat": f"{lat:.5f}", "long": f"{long:.5f}"}}).created[
+                "SpatialThing"]
+        ]  # fmt: skip
+    ids = []
+    for i in range(resources):
+        key = keys[i % agents]
+        body = {
+            "event": {
+                "action": "raise", "provider": key.public, "receiver": key.public,
+                "resourceConformsTo": rng.choice(specs[key.public]),
+                "resourceQuantity": {"hasNumericalValue": str(rng.randint(1, 500)),
+                                     "hasUnit": "om2:kilogram"},
+            },
+            "newInventoriedResource": {"name": f"lot {i}",
+                                       "currentLocation": places[key.public][0]},
+        }  # fmt: skip
+        ids.append(node.submit(key, "vf.event", body).created["EconomicResource"])
+    specs_flat = [s for v in specs.values() for s in v]
+    return ids, keys, specs_flat
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def start_server(data_dir: Path, db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    code = "import sys; from reflow.cli import app; app(sys.argv[1:])"
+    cmd = [sys.executable, "-c", code, "serve", "--data-dir", str(data_dir), "--db", db,
+           "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server stopped: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the server did not answer /health within 30 s")
+
+
+def summary(latencies: list[float], seconds: float, errors: int) -> dict[str, Any]:
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2)
+
+    return {
+        "requests": len(ordered),
+        "errors": errors,
+        "per_s": round(len(ordered) / seconds, 1),
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 2),
+    }
+
+
+async def load(concurrency: int, seconds: float, make: Any, rng: random.Random) -> dict[str, Any]:
+    """``concurrency`` workers each send requests made by ``make`` for ``seconds``."""
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        stop = time.perf_counter() + seconds
+
+        async def worker(n: int) -> None:
+            nonlocal errors
+            while time.perf_counter() < stop:
+                method, url, kwargs = make(n, rng)
+                t0 = time.perf_counter()
+                response = await client.request(method, url, **kwargs)
+                dt = time.perf_counter() - t0
+                if response.status_code != 200 or b'"errors"' in response.content:
+                    errors += 1
+                latencies.append(dt)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(n) for n in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return summary(latencies, elapsed, errors)
+
+
+def run(
+    db: str | None,
+    *,
+    agents: int = 50,
+    resources: int = 2000,
+    concurrency: int = 32,
+    seconds: float = 10.0,
+    seed: int = 7,
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="reflow-bench-api-") as tmp:
+        data_dir = Path(tmp) / "node"
+        url = db or f"sqlite:///{Path(tmp) / 'node.sqlite'}"
+        node = Node.init(Settings.from_env({}, data_dir=data_dir, database_url=url))
+        t0 = time.perf_counter()
+        ids, keys, specs = fill(node, agents, resources, seed)
+        fill_s = time.perf_counter() - t0
+        node.close()
+        port = free_port()
+        log = Path(tmp) / "server.log"
+        proc = start_server(data_dir, url, port, log)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            out = asyncio.run(_measure(base, ids, keys, specs, concurrency, seconds, seed))
+        except httpx.HTTPError as exc:
+            raise RuntimeError(f"{exc!r}; server log: {log.read_text()[-3000:]}") from exc
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    return {
+        "backend": url.split(":", 1)[0].split("+")[0],
+        "resources": len(ids),
+        "agents": agents,
+        "concurrency": concurrency,
+        "seconds_per_phase": seconds,
+        "fill_s": round(fill_s, 1),
+        **out,
+        "targets": {"ratio_min": 0.5, "p99_ms_max": 50},
+        "cpus": os.cpu_count(),
+    }
+
+
+async def _measure(
+    base: str,
+    ids: list[str],
+    keys: list[KeyPair],
+    specs: list[str],
+    concurrency: int,
+    seconds: float,
+    seed: int,
+) -> dict[str, Any]:
+    rng = random.Random(seed)
+
+    def graphql(_: int, r: random.Random) -> tuple[str, str, dict[str, Any]]:
+        body = json.dumps({"query": RESOURCE_QUERY, "variables": {"id": r.choice(ids)}})
+        return (
+            "POST",
+            f"{base}/api",
+            {"content": body, "headers": {"content-type": "application/json"}},
+        )
+
+    def plain(_: int, r: random.Random) -> tuple[str, str, dict[str, Any]]:
+        return "GET", f"{base}/resource/{r.choice(ids)}.json", {}
+
+    def write(n: int, r: random.Random) -> tuple[str, str, dict[str, Any]]:
+        key = keys[n % len(keys)]
+        variables = {"e": {"action": "raise", "provider": key.public, "receiver": key.public,
+                           "resourceQuantity": {"hasNumericalValue": "1", "hasUnit": "kg"},
+                           "resourceConformsTo": specs[0]},
+                     "r": {"name": "bench"}}  # fmt: skip
+        body = json.dumps({"query": RAISE, "variables": variables}).encode()
+        headers = {"content-type": "application/json", **sign_headers(key, body)}
+        return "POST", f"{base}/api", {"content": body, "headers": headers}
+
+    await load(concurrency, min(2.0, seconds), graphql, rng)  # warm up both paths
+    await load(concurrency, min(2.0, seconds), plain, rng)
+    gql = await load(concurrency, seconds, graphql, rng)
+    ceiling = await load(concurrency, seconds, plain, rng)
+    writes = await load(concurrency, seconds, write, rng)
+    return {
+        "graphql_resource_query": gql,
+        "json_resource_endpoint": ceiling,
+        "ratio": round(gql["per_s"] / ceiling["per_s"], 3) if ceiling["per_s"] else None,
+        "signed_writes": writes,
+    }
