@@ -30,7 +30,9 @@ from reflow.store.digest import state_digest
 Body = Callable[[], Any]
 
 
-def evil_peer(network: str, heads_body: Body, records_body: Body) -> Starlette:
+def evil_peer(
+    network: str, heads_body: Body, records_body: Body, log_body: Body | None = None
+) -> Starlette:
     """A peer that greets correctly, then serves whatever the test tells it to."""
     key = KeyPair.generate()
 
@@ -44,12 +46,16 @@ def evil_peer(network: str, heads_body: Body, records_body: Body) -> Starlette:
     async def records(request: Request) -> Response:
         return StreamingResponse(records_body(), media_type="application/x-ndjson")
 
+    async def log(request: Request) -> Response:
+        return StreamingResponse((log_body or lines())(), media_type="text/plain")
+
     async def evidence(request: Request) -> Response:
         return JSONResponse({"equivocations": []})
 
     return Starlette(routes=[
         Route("/fed/hello", hello, methods=["POST"]), Route("/fed/heads", get_heads),
-        Route("/fed/records", records), Route("/fed/equivocations", evidence)])  # fmt: skip
+        Route("/fed/records", records), Route("/fed/log", log),
+        Route("/fed/equivocations", evidence)])  # fmt: skip
 
 
 def honest_world(tmp_path: Path) -> tuple[Cluster, Node, KeyPair]:
@@ -125,6 +131,22 @@ def test_garbage_and_oversized_answers_cut_the_peer_off(
 ) -> None:
     cluster, node, anna = honest_world(tmp_path)
     app = evil_peer(node.info.network, heads_body or claim(anna.public, 5), records)
+    assert why in attack(cluster, app)
+    cluster.close()
+
+
+@pytest.mark.parametrize(
+    ("log", "why"),
+    [
+        (lines(b"garbage\n"), "position"),
+        (lines(b"7 {}\n"), "malformed"),
+        (lines(b"7 {}\n", b"5 {}\n"), "do not increase"),
+        (lines(b"7 nonsense\n"), "not JSON"),
+    ],
+)
+def test_a_garbled_log_cuts_the_peer_off(tmp_path: Path, log: Body, why: str) -> None:
+    cluster, node, anna = honest_world(tmp_path)
+    app = evil_peer(node.info.network, claim(anna.public, 2), lines(), log)
     assert why in attack(cluster, app)
     cluster.close()
 

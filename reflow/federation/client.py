@@ -130,6 +130,28 @@ class PeerClient:
         except httpx.HTTPError as exc:
             raise PeerError(f"/fed/records: {type(exc).__name__}: {exc}") from None
 
+    async def log(self, after: int, limit: int) -> AsyncIterator[tuple[int, dict[str, Any]]]:
+        """(position, record) from the peer's log after ``after`` (the caller sets a deadline)."""
+        params = {"after": str(after), "limit": str(limit)}
+        last = after
+        try:
+            async with self.http.stream("GET", self.url + "/fed/log", params=params) as r:
+                if r.status_code != 200:
+                    raise PeerError(f"/fed/log: HTTP {r.status_code}")
+                async for line in bounded_lines(r, limit, MAX_LINE + 24):
+                    head, _, rest = line.partition(b" ")
+                    try:
+                        pos = int(head)
+                    except ValueError:
+                        raise PeerError("/fed/log: a line without its position",
+                                        misbehaved=True) from None  # fmt: skip
+                    if pos <= last:
+                        raise PeerError("/fed/log: positions do not increase", misbehaved=True)
+                    last = pos
+                    yield pos, parse_line(rest)
+        except httpx.HTTPError as exc:
+            raise PeerError(f"/fed/log: {type(exc).__name__}: {exc}") from None
+
     async def equivocations(self, after: int = 0) -> list[dict[str, Any]]:
         raw = await self._json("GET", "/fed/equivocations", params={"after": str(after)})
         items = raw.get("equivocations") if isinstance(raw, dict) else None

@@ -8,6 +8,7 @@ replication loop (``FederationService``) in its lifespan.
     GET  /fed/info           this node's key and network
     GET  /fed/heads          author -> {seq, hash} of every chain held
     GET  /fed/records        ?author=&after=&limit=  one chain's records, as JSON lines
+    GET  /fed/log            ?after=POS&limit=  the log in this node's order, "<pos> <record>" lines
     GET  /fed/stream         ?after=POS  Server-Sent Events: new records as they are appended
     GET  /fed/equivocations  ?after=ID  evidence: both signed records of every equivocation
     GET  /fed/search         ?q=&type=resource|offer|request  this node's matches
@@ -108,6 +109,15 @@ def federation_routes(node: Node, service: FederationService | None = None) -> l
         lines = queries.chain_lines(node.store, author, after, limit)
         return StreamingResponse(lines, media_type="application/x-ndjson")
 
+    async def log(request: Request) -> Response:
+        try:
+            after = _int(request, "after", 0)
+            limit = _int(request, "limit", 1000)
+        except ReflowError as exc:
+            return error(exc)
+        lines = queries.log_lines(node.store, after, limit)
+        return StreamingResponse(lines, media_type="text/plain")
+
     async def stream(request: Request) -> Response:
         try:
             after = _int(request, "after", -1)
@@ -157,6 +167,7 @@ def federation_routes(node: Node, service: FederationService | None = None) -> l
         Route("/fed/info", info),
         Route("/fed/heads", heads),
         Route("/fed/records", records),
+        Route("/fed/log", log),
         Route("/fed/stream", stream),
         Route("/fed/equivocations", equivocations),
         Route("/fed/search", search),

@@ -1,6 +1,8 @@
 """Pulling what a peer has and this node lacks: heads, then bounded batches, then evidence.
 
-One round with a peer: ask its heads (author -> seq, hash); for each chain where it is ahead,
+One round with a peer: first stream its log from where the last round stopped (in the peer's
+own order, so dependencies come first: the fast path for catching up). Then ask its heads
+(author -> seq, hash); for each chain where it is still ahead,
 stream the missing records in requests of at most ``per_request`` and hand them to the inbox in
 batches of ``batch`` as they arrive (memory stays bounded however long the backlog). Chains
 that wait on other chains are revisited while any chain makes progress, so a backlog in any
@@ -15,6 +17,7 @@ serving peers while this node catches up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -62,6 +65,7 @@ class Puller:
         self.per_request = per_request
         self.strikes: dict[str, int] = {}
         self.evidence_cursor: dict[str, int] = {}
+        self.cursors: dict[str, int] = {}  # peer URL -> last position of its log pulled
 
     # -- database work, off the event loop -------------------------------------------------
 
@@ -89,6 +93,7 @@ class Puller:
         started = time.monotonic()
         peer = PeerClient(self.http, url)
         report = SyncReport(peer=url)
+        await self._pull_log(peer, report)
         theirs = await peer.heads()
         flags = await asyncio.to_thread(flags_of, self.node.store)
         mine = await asyncio.to_thread(self._heads_locked, sorted(theirs))
@@ -116,6 +121,43 @@ class Puller:
         await self._pull_evidence(peer, report)
         report.seconds = round(time.monotonic() - started, 3)
         return report
+
+    async def _pull_log(self, peer: PeerClient, report: SyncReport) -> None:
+        """Stream the peer's log from where we left it, in its order (dependencies first).
+
+        The next block is read from the network while the previous one is judged in the worker
+        thread, so receiving and applying overlap; at most two blocks are in memory.
+        """
+        cursor = self.cursors.get(peer.url, 0)
+        while True:
+            count, last = 0, cursor
+            chunk: list[dict[str, Any]] = []
+            inflight: asyncio.Future[Outcome] | None = None
+            try:
+                async with asyncio.timeout(PULL_DEADLINE):
+                    async for pos, rec in peer.log(cursor, self.per_request):
+                        chunk.append(rec)
+                        count, last = count + 1, pos
+                        if len(chunk) >= self.batch:
+                            if inflight is not None:
+                                self._account(peer.url, await inflight, report)
+                            inflight = asyncio.ensure_future(self._offer(chunk))
+                            chunk = []
+                    if inflight is not None:
+                        done, inflight = inflight, None
+                        self._account(peer.url, await done, report)
+                    if chunk:
+                        self._account(peer.url, await self._offer(chunk), report)
+            except TimeoutError:
+                raise PeerError(f"/fed/log: not done within {PULL_DEADLINE} s (endless?)",
+                                misbehaved=True) from None  # fmt: skip
+            finally:
+                if inflight is not None:  # a worker thread cannot be cancelled: let it finish
+                    with contextlib.suppress(Exception):
+                        await inflight
+            cursor = self.cursors[peer.url] = last
+            if count < self.per_request:
+                return
 
     async def _pull_chain(
         self, peer: PeerClient, author: str, target: int, report: SyncReport
