@@ -7,6 +7,7 @@ Decision: a rotation retires the old key — its records after the rotation are 
 from __future__ import annotations
 
 import pytest
+from govern_support import Governed
 from support import World, qty
 
 from reflow.errors import AuthorisationError, ConflictError, SignatureError
@@ -14,6 +15,7 @@ from reflow.govern.network import keys_of, rotation_body
 from reflow.ledger.keys import KeyPair
 from reflow.store.digest import state_digest
 from reflow.store.rebuild import rebuild
+from reflow.store.sqlstore import SqlStore
 
 
 def _rotate(world: World, agent: str, old: KeyPair) -> KeyPair:
@@ -121,3 +123,10 @@ def test_record_signed_by_sign_zen_is_accepted_by_the_ledger(world: World) -> No
     receipt = world.ledger.append(record_from_dict({**unsigned, "sig": sig}))
     assert receipt.status == "applied"
     assert world.ledger.store.object(key.public).data["name"] == 'Zoë "Zen" Roomer'
+
+
+def test_rotated_key_records_as_the_member_in_a_governed_network(store: SqlStore) -> None:
+    city = Governed(store, policy="invitation")
+    anna = city.invite_in(city.founder, "Anna")
+    new = _rotate(city, anna, city.keys[anna])
+    city.submit(new, "vf.create", {"type": "SpatialThing", "data": {"name": "depot"}})

@@ -19,7 +19,6 @@ from reflow.govern.zencontracts import approval_document, cosign_document
 from reflow.identity.did import did_key
 from reflow.identity.rotation import identity_keys, rotation_document
 from reflow.ledger.keys import KeyPair
-from reflow.ledger.ledger import Receipt
 from reflow.ledger.records import Record, record_from_dict
 from reflow.node import Node
 from reflow.settings import Settings
@@ -141,10 +140,6 @@ def cosign_body(
         "cosigner": steward.public,
         "signature": steward.sign(doc),
     }
-
-
-def submit(node: Node, key: KeyPair, kind: str, body: dict[str, Any]) -> Receipt:
-    return node.submit(key, kind, body)
 
 
 # -- reads -----------------------------------------------------------------------------------------
