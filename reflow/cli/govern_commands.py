@@ -93,7 +93,17 @@ def network_show(data_dir: DataDir = None, db: DbUrl = None, as_json: AsJson = F
         info = gov.network_info(node.store)
     if info is None:
         info = {"policy": "open", "note": "no genesis record: the network is open"}
-    _show(info, as_json, json.dumps(info, indent=2))
+        _show(info, as_json, info["note"])
+        return
+    contracts = ", ".join(f"{c['name']} on {c['kind']}" for c in info.get("contracts", []))
+    _show(
+        info,
+        as_json,
+        f"[bold]{escape(info['name'])}[/] {info['id']}\n"
+        f"membership: {info['policy']}, {info['k']} of {len(info.get('stewards', []))} stewards\n"
+        f"stewards: {', '.join(info.get('stewards', []))}\n"
+        f"contracts: {escape(contracts) or 'none'}",
+    )
 
 
 def invite(
