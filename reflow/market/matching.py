@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Connection, Engine, and_, or_, select
 
 from reflow.errors import NotFound, UnitError
 from reflow.ledger.records import now
 from reflow.market.model import norm_time
-from reflow.market.tables import intent_classes, intents, proposals, withdrawals
+from reflow.market.tables import intent_classes, intents, proposals
 from reflow.market.taxonomy import Taxonomy, load_taxonomy
 from reflow.store.codec import dec_text
 from reflow.vf.units import convert, get_unit
@@ -85,21 +85,20 @@ def _open_filter(at: str) -> Any:
     )
 
 
-def _primaries(engine: Engine, proposal_id: str) -> list[Any]:
-    with engine.connect() as conn:
-        known = conn.execute(select(proposals.c.id).where(proposals.c.id == proposal_id)).first()
-        if known is None:
-            raise NotFound(f"no proposal {proposal_id!r}", field="proposal")
-        return list(
-            conn.execute(
-                select(*_COLS)
-                .join(proposals, proposals.c.id == intents.c.proposal)
-                .where(intents.c.proposal == proposal_id, intents.c.role == "primary")
-            ).all()
-        )
+def _primaries(conn: Connection, proposal_id: str) -> list[Any]:
+    rows = list(
+        conn.execute(
+            select(*_COLS)
+            .join(proposals, proposals.c.id == intents.c.proposal)
+            .where(intents.c.proposal == proposal_id, intents.c.role == "primary")
+        ).all()
+    )
+    if not rows:
+        raise NotFound(f"no proposal {proposal_id!r}", field="proposal")
+    return rows
 
 
-def _candidates(engine: Engine, me: Any, tax: Taxonomy, at: str) -> list[Any]:
+def _candidates(conn: Connection, me: Any, tax: Taxonomy, at: str) -> list[Any]:
     """Two index-driven queries — by specification, by classification — merged by id.
 
     Each is kept simple on purpose so that the planner takes its index (spec, purpose, status,
@@ -141,10 +140,9 @@ def _candidates(engine: Engine, me: Any, tax: Taxonomy, at: str) -> list[Any]:
             )
         stmts.append(by_class.where(*rest))
     found: dict[str, Any] = {}
-    with engine.connect() as conn:
-        for stmt in stmts:
-            for row in conn.execute(stmt):
-                found.setdefault(row.id, row)
+    for stmt in stmts:
+        for row in conn.execute(stmt):
+            found.setdefault(row.id, row)
     return list(found.values())
 
 
@@ -243,21 +241,18 @@ def matches(
     """The ranked matches of a proposal (empty if it is withdrawn, expired or fully taken)."""
     engine: Engine = getattr(engine_or_store, "engine", engine_or_store)
     when = norm_time(at or now()) or ""
-    tax = taxonomy or load_taxonomy(engine)
-    with engine.connect() as conn:
-        gone = conn.execute(
-            select(withdrawals.c.proposal).where(withdrawals.c.proposal == proposal_id)
-        ).first()
     found: dict[str, Match] = {}
-    for me in _primaries(engine, proposal_id):
-        if gone or me.status != "open" or (me.ends is not None and me.ends < when):
-            continue
-        for cand in _candidates(engine, me, tax, when):
-            m = _judge(me, cand, tax)
-            if m is not None and (
-                cand.proposal not in found or m.score > found[cand.proposal].score
-            ):
-                found[cand.proposal] = m
+    with engine.connect() as conn:  # one connection, a handful of round trips
+        tax = taxonomy or load_taxonomy(engine, conn)
+        for me in _primaries(conn, proposal_id):
+            if me.status != "open" or (me.ends is not None and me.ends < when):
+                continue  # withdrawn, fully taken or expired: it matches nothing
+            for cand in _candidates(conn, me, tax, when):
+                m = _judge(me, cand, tax)
+                if m is None:
+                    continue
+                if cand.proposal not in found or m.score > found[cand.proposal].score:
+                    found[cand.proposal] = m
     return sorted(found.values(), key=lambda m: (-m.score, m.proposal))[:limit]
 
 

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 DEFAULT_FILE = Path(__file__).with_name("taxonomy.json")
 
@@ -87,32 +87,38 @@ def default_concepts() -> tuple[Concept, ...]:
 _CACHE: dict[tuple[int, str], tuple[tuple[Any, ...], Taxonomy]] = {}
 
 
-def load_taxonomy(engine: Engine) -> Taxonomy:
+def load_taxonomy(engine: Engine, conn: Connection | None = None) -> Taxonomy:
     """The default trees overlaid with the concepts the network recorded.
 
-    Kept per engine until the set of recorded concepts changes (their count, their last URI
-    and the last ``market.taxonomy`` record), so a match query does not reread the trees.
+    Kept per engine until the recorded concepts change: their count, their last URI and the
+    number of ``market.taxonomy`` records (a count over the kind index; ``max(pos)`` made
+    PostgreSQL walk the log backwards). So a match query does not reread the trees. Pass the
+    connection a caller already holds to save a round trip.
     """
+    if conn is None:
+        with engine.connect() as own:
+            return load_taxonomy(engine, own)
     from reflow.market.tables import concepts
     from reflow.store.schema import records
 
-    with engine.connect() as conn:
-        marker = tuple(
-            conn.execute(
-                select(
-                    select(func.count()).select_from(concepts).scalar_subquery(),
-                    select(func.max(concepts.c.uri)).scalar_subquery(),
-                    select(func.max(records.c.pos))
-                    .where(records.c.kind == "market.taxonomy")
-                    .scalar_subquery(),
-                )
-            ).one()
-        )
-        cached = _CACHE.get((id(engine), str(engine.url)))
-        if cached is not None and cached[0] == marker:
-            return cached[1]
-        rows = conn.execute(select(concepts)).all()
+    marker = tuple(
+        conn.execute(
+            select(
+                select(func.count()).select_from(concepts).scalar_subquery(),
+                select(func.max(concepts.c.uri)).scalar_subquery(),
+                select(func.count())
+                .select_from(records)
+                .where(records.c.kind == "market.taxonomy")
+                .scalar_subquery(),
+            )
+        ).one()
+    )
+    key = (id(engine), str(engine.url))
+    cached = _CACHE.get(key)
+    if cached is not None and cached[0] == marker:
+        return cached[1]
+    rows = conn.execute(select(concepts)).all()
     recorded = [Concept(r.uri, r.label, r.broader) for r in rows]
     tax = Taxonomy.of([*default_concepts(), *recorded])
-    _CACHE[(id(engine), str(engine.url))] = (marker, tax)
+    _CACHE[key] = (marker, tax)
     return tax
