@@ -91,7 +91,10 @@ def project_fulfilments(conn: Connection, rec: Record, changes: Changes) -> None
         )
         if value is None or unit is None:
             continue
-        q = convert(value, unit, c.unit)
+        try:
+            q = convert(value, unit, c.unit)
+        except UnitError:
+            continue  # the policy refuses these; a projector must never fail a commit
         rows.append({"event": ev.id, "commitment": cid, "quantity": dec_text(q), "unit": c.unit})
     if rows:
         insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
