@@ -141,6 +141,28 @@ def register(app: typer.Typer) -> None:
         for url, reason in out["errors"].items():
             console.print(f"[yellow]{url}: {reason}[/]")
 
+    try:
+        from reflow.cli.bench_commands import bench_app
+    except ImportError:  # no bench group yet: a group of our own
+        bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures as JSON).")
+        app.add_typer(bench_app, name="bench")
+
+    @bench_app.command("replicate")
+    def bench_replicate(
+        records: Annotated[int, typer.Option(help="records node A holds")] = 100_000,
+        side: Annotated[
+            int, typer.Option(help="records written on each side of a partition")
+        ] = 10_000,
+        agents: Annotated[int, typer.Option(help="agents in the workload")] = 200,
+        seed: Annotated[int, typer.Option(help="workload seed")] = 7,
+    ) -> None:
+        """An empty node catches up over HTTP (records/s vs raw verify, RSS); convergence time."""
+        from reflow.federation.bench import run
+
+        err = Console(stderr=True)
+        out = run(records, agents=agents, seed=seed, side=side, say=err.print)
+        print(json.dumps(out, indent=2))
+
     @app.command("network-demo")
     def network_demo(
         nodes: Annotated[int, typer.Option(help="how many nodes")] = 3,

@@ -1,0 +1,195 @@
+"""``reflow bench replicate``: how fast an empty node catches up over HTTP, and how it converges.
+
+Node A holds the records (the ingest benchmark's mixed city workload) and serves them from its
+own process; node B starts empty in another process, pulls everything over HTTP through the full
+verification path (``Ledger.append_many``) and reports its time and peak RSS. The raw Ed25519
+verify rate is measured on the same records in the same run, so the ratio compares like with
+like on this machine. Then both nodes write 10k records each while apart, are connected, and
+the time until both hold the same chains is the convergence time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from reflow.bench.ingest import NETWORK, Workload, raw_verify_rate
+from reflow.ledger.canonical import canonical_bytes
+from reflow.ledger.records import RECORD_FIELDS
+from reflow.node import Node
+from reflow.settings import Settings
+
+BLOCK = 10_000
+
+
+def _node(path: Path) -> Node:
+    return Node.init(Settings.from_env({}, data_dir=path), network_name="bench", network=NETWORK)
+
+
+def _fill(node: Node, records: list[dict[str, Any]]) -> int:
+    applied = 0
+    for i in range(0, len(records), BLOCK):
+        applied += sum(
+            r.status == "applied" for r in node.ledger.append_many(records[i : i + BLOCK])
+        )
+    return applied
+
+
+def _port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _server(path: Path, port: int, *, sync: bool, interval: float = 0.3) -> subprocess.Popen[bytes]:
+    args = [sys.executable, "-m", "reflow.federation.runner", "--data-dir", str(path),
+            "--port", str(port), "--sync-interval", str(interval)]  # fmt: skip
+    if not sync:
+        args.append("--no-sync")
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/fed/info", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"the node on port {port} did not start")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _heads(port: int) -> dict[str, Any]:
+    return dict(httpx.get(f"http://127.0.0.1:{port}/fed/heads", timeout=10).json()["heads"])
+
+
+def catch_up(data_dir: Path, peer: str) -> dict[str, Any]:
+    """B's side, in its own process: one replication round from ``peer``; time and peak RSS."""
+    import resource
+
+    from reflow.federation.service import FederationService
+
+    node = Node.open(Settings.from_env({}, data_dir=data_dir))
+
+    async def go() -> Any:
+        service = FederationService(node, stream=False)
+        try:
+            report = await service.sync_peer(peer)
+            return report.as_dict() if report else {"error": service.state(peer).reason}
+        finally:
+            await service.http.aclose()
+
+    started = time.perf_counter()
+    report = asyncio.run(go())
+    seconds = time.perf_counter() - started
+    node.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    return {**report, "wall_s": round(seconds, 3), "peak_rss_mib": round(rss, 1)}
+
+
+def run(records: int = 100_000, *, agents: int = 200, seed: int = 7, side: int = 10_000,
+        say: Any = None) -> dict[str, Any]:  # fmt: skip
+    say = say or (lambda msg: None)
+    with tempfile.TemporaryDirectory(prefix="reflow-replicate-") as tmp:
+        root = Path(tmp)
+        say(f"signing {records} records")
+        workload = Workload(agents, seed).build(records)
+        a = _node(root / "a")
+        say("node A ingests them")
+        t0 = time.perf_counter()
+        held = _fill(a, workload)
+        local_rate = len(workload) / (time.perf_counter() - t0)
+        payloads = [canonical_bytes({k: r[k] for k in RECORD_FIELDS}) for r in workload]
+        verify_rate = raw_verify_rate(workload, payloads)
+        del payloads
+        _node(root / "b").close()
+        port_a, port_b = _port(), _port()
+        server_a = _server(root / "a", port_a, sync=True)
+        try:
+            say("node B catches up over HTTP (separate process)")
+            out = subprocess.run(
+                [sys.executable, "-m", "reflow.federation.bench", "catch-up", str(root / "b"),
+                 f"http://127.0.0.1:{port_a}"],
+                capture_output=True, check=True, timeout=3600,
+            )  # fmt: skip
+            b_report = json.loads(out.stdout)
+            b_rate = b_report["applied"] / b_report["seconds"] if b_report["seconds"] else 0.0
+
+            say(f"partition: {side} records written on each side")
+            left = Workload(20, seed + 1).build(side)
+            right = Workload(20, seed + 2).build(side)
+            b = Node.open(Settings.from_env({}, data_dir=root / "b"))
+            _fill(b, right)
+            b.close()
+            _fill(a, left)
+            a.close()
+            server_b = _server(root / "b", port_b, sync=True)
+            try:
+                say("reconnect: until both hold the same chains")
+                from reflow.federation.peers import PeerBook
+
+                started = time.perf_counter()
+                PeerBook(root / "b").add(f"http://127.0.0.1:{port_a}")
+                PeerBook(root / "a").add(f"http://127.0.0.1:{port_b}")
+                converged = None
+                while time.perf_counter() - started < 120:
+                    if _heads(port_a) == _heads(port_b):
+                        converged = time.perf_counter() - started
+                        break
+                    time.sleep(0.05)
+                digests = [
+                    httpx.get(f"http://127.0.0.1:{p}/fed/digest", timeout=120).json()["digest"]
+                    for p in (port_a, port_b)
+                ]
+            finally:
+                _stop(server_b)
+        finally:
+            _stop(server_a)
+    return {
+        "records": records,
+        "held_by_a": held,
+        "applied_by_b": b_report["applied"],
+        "b_seconds": b_report["seconds"],
+        "b_records_per_s": round(b_rate),
+        "raw_verify_per_s": round(verify_rate),
+        "ratio": round(b_rate / verify_rate, 3),
+        "target_ratio": 0.5,
+        # the same records appended locally by A's ledger (no HTTP) in this run: what B's rate
+        # over HTTP is bounded by (the rules and every service's projectors)
+        "local_append_per_s": round(local_rate),
+        "http_vs_local": round(b_rate / local_rate, 3),
+        "b_peak_rss_mib": b_report["peak_rss_mib"],
+        "partition_records_per_side": side,
+        "convergence_s": round(converged, 2) if converged is not None else None,
+        "target_convergence_s": 5.0,
+        "digests_equal": digests[0] == digests[1],
+    }
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "catch-up":
+        print(json.dumps(catch_up(Path(sys.argv[2]), sys.argv[3])))
+        return
+    raise SystemExit("usage: python -m reflow.federation.bench catch-up DATA_DIR PEER_URL")
+
+
+if __name__ == "__main__":
+    main()
