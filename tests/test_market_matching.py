@@ -15,6 +15,7 @@ from support import World, qty
 
 from reflow.errors import RuleViolation
 from reflow.market.matching import bounding_box, haversine_km, matches
+from reflow.market.search import find
 from reflow.market.service import accept, intent, publish
 from reflow.market.stream import MatchStream
 from reflow.node import Node
@@ -162,3 +163,20 @@ def test_publishing_notifies_the_agents_whose_proposals_match(node: Node) -> Non
     assert out["notified"] == 1
     agreed = accept(node, maker, out["proposal"], qty(25), own=request)
     assert agreed["agreement"]
+
+
+def test_browsing_open_offers_near_a_point_by_class(world: World) -> None:
+    market = Market(world)
+    a, b = world.agent("A"), world.agent("B")
+    close = world.place(a, "close", "52.3750", "4.8900")
+    far = world.place(a, "far", "52.5200", "4.8900")
+    wool_near = market.offer(a, resourceClassifiedAs=[C["wool"]], atLocation=close)
+    market.offer(a, resourceClassifiedAs=[C["wool"]], atLocation=far)
+    market.offer(a, resourceClassifiedAs=[C["steel"]], atLocation=close)
+    market.request(b, resourceClassifiedAs=[C["wool"]], quantity=qty(1))
+    store = world.ledger.store
+    near = (52.37, 4.89, 5.0)
+    found = find(store, "offer", near=near, classified=C["textile-fibre"])
+    assert [f["proposal"] for f in found] == [wool_near]
+    assert 0.5 < found[0]["distanceKm"] < 0.6
+    assert len(find(store, "offer")) == 3 and len(find(store, "request")) == 1

@@ -73,10 +73,10 @@ def bounding_box(lat: float, lon: float, km: float) -> tuple[float, float, float
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
-_COLS = [*intents.c, proposals.c.radius_km]
+INTENT_COLUMNS = [*intents.c, proposals.c.radius_km]
 
 
-def _open_filter(at: str) -> Any:
+def open_filter(at: str) -> Any:
     """Open primary intents of proposals not yet ended (a withdrawal marks them withdrawn)."""
     return and_(
         intents.c.status == "open",
@@ -88,7 +88,7 @@ def _open_filter(at: str) -> Any:
 def _primaries(conn: Connection, proposal_id: str) -> list[Any]:
     rows = list(
         conn.execute(
-            select(*_COLS)
+            select(*INTENT_COLUMNS)
             .join(proposals, proposals.c.id == intents.c.proposal)
             .where(intents.c.proposal == proposal_id, intents.c.role == "primary")
         ).all()
@@ -113,8 +113,8 @@ def _candidates(conn: Connection, me: Any, tax: Taxonomy, at: str) -> list[Any]:
     box = None
     if me.purpose == "request" and me.radius_km and me.lat is not None:
         box = bounding_box(me.lat, me.long, float(me.radius_km))
-    rest = (_open_filter(at), intents.c.is_work == me.is_work, intents.c.agent != me.agent)
-    base = select(*_COLS).join(proposals, proposals.c.id == intents.c.proposal)
+    rest = (open_filter(at), intents.c.is_work == me.is_work, intents.c.agent != me.agent)
+    base = select(*INTENT_COLUMNS).join(proposals, proposals.c.id == intents.c.proposal)
     stmts = []
     if me.spec:
         by_spec = base.where(
@@ -127,7 +127,7 @@ def _candidates(conn: Connection, me: Any, tax: Taxonomy, at: str) -> list[Any]:
         stmts.append(by_spec.where(*rest))
     if related:
         by_class = (
-            select(*_COLS)
+            select(*INTENT_COLUMNS)
             .select_from(intent_classes)
             .join(intents, intents.c.id == intent_classes.c.intent)
             .join(proposals, proposals.c.id == intents.c.proposal)
@@ -290,7 +290,7 @@ def open_proposals(
         select(proposals)
         .where(
             proposals.c.agent == agent,
-            proposals.c.id.in_(select(intents.c.proposal).where(_open_filter(when))),
+            proposals.c.id.in_(select(intents.c.proposal).where(open_filter(when))),
         )
         .order_by(proposals.c.created, proposals.c.id)
     )
