@@ -204,3 +204,29 @@ def test_backoff_grows_with_each_cutoff(tmp_path: Path) -> None:
         delays.append(round(st.retry_at - time.monotonic()))
     assert delays[0] < delays[1] < delays[2]
     cluster.close()
+
+
+def test_records_of_non_members_are_refused_and_their_forwarder_cut_off(tmp_path: Path) -> None:
+    from reflow.govern.genesis import network_id_of
+    from reflow.govern.network import genesis_body
+
+    founder = KeyPair.generate()
+    body = genesis_body("Closed city", founder=founder.public, policy="invitation")
+    cluster = Cluster(tmp_path, ["a", "b"], network=network_id_of(body))
+    a, b = cluster.nodes["a"], cluster.nodes["b"]
+    a.submit(founder, "network.genesis", body)
+    a.submit(founder, "agent.declare", {"type": "Person", "data": {"name": "Founder"}})
+    strangers = [KeyPair.generate() for _ in range(3)]
+    for s in strangers:
+        a.submit(s, "agent.declare", {"type": "Person", "data": {"name": "Stranger"}})
+    cluster.sync("b", "a")
+    # Their records are signed correctly, but they are not members: A never took them, and B
+    # refuses them when a peer forwards them.
+    place = {"type": "SpatialThing", "data": {"name": "squat"}}
+    forwarded = [a.sign(s, "vf.create", place) for s in strangers]
+    log = lines(*(b"%d %s\n" % (i + 10, r.to_json().encode()) for i, r in enumerate(forwarded)))
+    app = evil_peer(a.info.network, lambda: b'{"heads": {}}', lines(), log)
+    reason = attack(cluster, app)
+    assert "refuse" in reason and "member" in reason
+    assert all(b.store.head(s.public)[0] == 1 for s in strangers)
+    cluster.close()
