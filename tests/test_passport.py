@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from typer.testing import CliRunner
 
 from reflow.cli import app
 from reflow.node import Node
+from reflow.settings import Settings
 from reflow.trace.passport import (
     BAD_RECORD,
     BAD_SIGNATURE,
@@ -35,13 +37,24 @@ def gown(node: Node) -> Gown:
     return build_gown(World(node.ledger))
 
 
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Gown, Node]]:
+    """One node, one passport (verification is pure: tampering tests need no other backend)."""
+    data_dir = tmp_path_factory.mktemp("passport") / "node"
+    node = Node.init(Settings.from_env({}, data_dir=data_dir), network_name="test")
+    gown = build_gown(World(node.ledger))
+    text = json.dumps(export_passport(node, gown.gown))  # as a verifier receives it
+    yield text, gown, node
+    node.close()
+
+
 @pytest.fixture
-def passport(node: Node, gown: Gown) -> dict[str, Any]:
-    # Through JSON, as a verifier receives it.
-    return json.loads(json.dumps(export_passport(node, gown.gown)))
+def passport(issued: tuple[str, Gown, Node]) -> dict[str, Any]:
+    return json.loads(issued[0])  # a fresh copy for each test to tamper with
 
 
-def test_export_then_verify_succeeds(passport: dict[str, Any], gown: Gown) -> None:
+def test_export_then_verify_succeeds(node: Node, gown: Gown) -> None:
+    passport = json.loads(json.dumps(export_passport(node, gown.gown)))
     result = verify_passport(passport)
     assert result.ok, result.as_dict()
     assert result.checks[-1] == "node signature"
@@ -49,7 +62,7 @@ def test_export_then_verify_succeeds(passport: dict[str, Any], gown: Gown) -> No
     assert list(passport)[:2] == ["@context", "@type"] and list(passport)[3] == "summary"
 
 
-def test_summary_tells_the_gowns_story(passport: dict[str, Any], gown: Gown) -> None:
+def test_summary_tells_the_gowns_story(passport: dict[str, Any]) -> None:
     s = passport["summary"]
     assert s["product"]["trackingIdentifier"] == "GOWN-0001"
     assert {(m["name"], m["action"], m["quantity"], m["unit"]) for m in s["materials"]} == {
@@ -118,7 +131,7 @@ def test_every_record_is_covered(passport: dict[str, Any]) -> None:
         assert (result.code, result.record) == (BAD_RECORD, proof["hash"])
 
 
-def test_dropping_a_record_breaks_the_tree(passport: dict[str, Any], gown: Gown) -> None:
+def test_dropping_a_record_breaks_the_tree(passport: dict[str, Any]) -> None:
     doc = copy.deepcopy(passport)
     doc["proofs"] = [p for p in doc["proofs"] if "sew the gown" not in json.dumps(p["body"])]
     result = verify_passport(doc)
@@ -173,7 +186,8 @@ def test_malformed_documents(passport: dict[str, Any]) -> None:
     assert (verify_passport(doc).code, verify_passport(doc).field) == (MALFORMED, "proofs")
 
 
-def test_cli_round_trip(node: Node, gown: Gown, tmp_path: Path) -> None:
+def test_cli_round_trip(issued: tuple[str, Gown, Node], tmp_path: Path) -> None:
+    _, gown, node = issued
     runner = CliRunner()
     out = tmp_path / "passport.json"
     args = [
@@ -217,7 +231,8 @@ def _set_first_string(obj: Any, value: str) -> bool:
     return False
 
 
-def test_passport_page_and_json_are_served(node: Node, gown: Gown) -> None:
+def test_passport_page_and_json_are_served(issued: tuple[str, Gown, Node]) -> None:
+    _, gown, node = issued
     import httpx
     from api_support import SyncASGITransport
     from starlette.applications import Starlette

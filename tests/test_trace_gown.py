@@ -10,21 +10,47 @@ ascending forwards), and never leak into the other gown, the shirts, or the box'
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from gown_scene import Gown, build_gown
 from sqlalchemy import event, select
-from support import World
+from support import NETWORK, World
 
 from reflow.errors import NotFound
+from reflow.ledger.ledger import Ledger
 from reflow.store.schema import events
+from reflow.store.sqlstore import SqlStore
 from reflow.trace.algorithms import trace, track
 from reflow.trace.graph import EVENT, PROCESS, RESOURCE, EventLink, FlowGraph, Node, load_graph
 from reflow.trace.service import step, trace_item, track_item
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def recorded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[World, Gown]]:
+    """The gown's life recorded once per backend for the read-only tests of this module."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('gown') / 'gown.sqlite'}"
+    else:
+        url = request.getfixturevalue("pg_database_factory")()
+    store = SqlStore.open(url)
+    world = World(Ledger(store, NETWORK))
+    yield world, build_gown(world)
+    store.close()
+
+
 @pytest.fixture
-def gown(world: World) -> Gown:
-    return build_gown(world)
+def gown(recorded: tuple[World, Gown]) -> Gown:
+    return recorded[1]
+
+
+@pytest.fixture
+def shared(recorded: tuple[World, Gown]) -> World:
+    return recorded[0]
 
 
 def names(g: Gown, ids: list[str]) -> list[str]:
@@ -58,13 +84,14 @@ def expected_trace(g: Gown) -> list[str]:
     ]  # fmt: skip
 
 
-def test_trace_of_the_gown_is_its_whole_history_in_causal_order(gown: Gown, world: World) -> None:
+def test_trace_of_the_gown_is_its_whole_history_in_causal_order(world: World) -> None:
+    gown = build_gown(world)
     result = trace_item(world.ledger.store, gown.gown)
     assert names(gown, result.ids()) == expected_trace(gown)
 
 
-def test_trace_marks_container_legs_and_processes_only_used_in(gown: Gown, world: World) -> None:
-    result = trace_item(world.ledger.store, gown.gown)
+def test_trace_marks_container_legs_and_processes_only_used_in(gown: Gown, shared: World) -> None:
+    result = trace_item(shared.ledger.store, gown.gown)
     roles = {f.node.id: f.role for f in result.flows}
     assert roles[gown.pickup_box] == roles[gown.dropoff_box] == "carrier"
     assert roles[gown.surgery] == "used-in"
@@ -73,8 +100,8 @@ def test_trace_marks_container_legs_and_processes_only_used_in(gown: Gown, world
     assert gown.surgeon_work not in result.ids()
 
 
-def test_track_of_the_cotton_follows_it_into_gown_and_scraps(gown: Gown, world: World) -> None:
-    result = track_item(world.ledger.store, gown.bale)
+def test_track_of_the_cotton_follows_it_into_gown_and_scraps(gown: Gown, shared: World) -> None:
+    result = track_item(shared.ledger.store, gown.bale)
     expected = [
         "bale", "sell_cotton", "cotton", "consume_cotton", "sew",
         *by_id(gown, [
@@ -89,15 +116,15 @@ def test_track_of_the_cotton_follows_it_into_gown_and_scraps(gown: Gown, world: 
     assert names(gown, result.ids()) == expected
 
 
-def test_track_of_the_machine_reaches_everything_it_sewed(gown: Gown, world: World) -> None:
-    result = track_item(world.ledger.store, gown.machine)
+def test_track_of_the_machine_reaches_everything_it_sewed(gown: Gown, shared: World) -> None:
+    result = track_item(shared.ledger.store, gown.machine)
     ids = set(names(gown, result.ids()))
     assert {"shirts1", "shirt1", "shirts2", "shirt2", "sew", "gown", "scraps"} <= ids
     assert "other" not in ids and "bale" not in ids
 
 
-def test_pairing_keeps_the_other_gown_out_of_the_wash(gown: Gown, world: World) -> None:
-    store = world.ledger.store
+def test_pairing_keeps_the_other_gown_out_of_the_wash(gown: Gown, shared: World) -> None:
+    store = shared.ledger.store
     ours = set(trace_item(store, gown.gown).ids())
     theirs = set(trace_item(store, gown.other).ids())
     other_only = {"other", "raise_other", "wash1_accept_other", "wash1_modify_other",
@@ -117,13 +144,13 @@ def test_pairing_keeps_the_other_gown_out_of_the_wash(gown: Gown, world: World) 
     ]
 
 
-def test_trace_leaves_out_the_shirts_the_machine_also_sewed(gown: Gown, world: World) -> None:
-    ids = set(names(gown, trace_item(world.ledger.store, gown.gown).ids()))
+def test_trace_leaves_out_the_shirts_the_machine_also_sewed(gown: Gown, shared: World) -> None:
+    ids = set(names(gown, trace_item(shared.ledger.store, gown.gown).ids()))
     assert not {"shirts1", "shirts2", "use_m_shirts1", "use_m_shirts2", "shirt1"} & ids
 
 
-def test_depth_limits_the_walk_and_the_tree_nests_it(gown: Gown, world: World) -> None:
-    result = trace_item(world.ledger.store, gown.gown, depth=1)
+def test_depth_limits_the_walk_and_the_tree_nests_it(gown: Gown, shared: World) -> None:
+    result = trace_item(shared.ledger.store, gown.gown, depth=1)
     # One step back from the gown: the events of its own breadcrumb chain, newest first.
     assert names(gown, result.ids()) == [
         "gown", "unpack_gown", "pack_gown", "wash2_modify_gown", "wash2_accept_gown",
@@ -131,14 +158,14 @@ def test_depth_limits_the_walk_and_the_tree_nests_it(gown: Gown, world: World) -
     ]  # fmt: skip
     tree = result.tree()
     assert tree["id"] == gown.gown and len(tree["children"]) == 8
-    full = trace_item(world.ledger.store, gown.gown).tree()
+    full = trace_item(shared.ledger.store, gown.gown).tree()
     ship = full["children"][0]["children"][0]
     assert (ship["type"], ship["id"]) == (PROCESS, gown.ship)
     assert [c.get("role") for c in ship["children"]] == [None, "carrier", "carrier"]
 
 
-def test_previous_and_next_are_one_step(gown: Gown, world: World) -> None:
-    store = world.ledger.store
+def test_previous_and_next_are_one_step(gown: Gown, shared: World) -> None:
+    store = shared.ledger.store
     assert step(store, gown.wash1, forward=False) == sorted(
         (Node(EVENT, gown.ids[k]) for k in ("wash1_accept_gown", "wash1_accept_other",
                                             "wash1_water", "wash1_soap")),
@@ -151,8 +178,8 @@ def test_previous_and_next_are_one_step(gown: Gown, world: World) -> None:
     assert step(store, gown.cotton, forward=True) == [Node(EVENT, gown.consume_cotton)]
 
 
-def test_an_event_or_a_process_can_start_a_walk(gown: Gown, world: World) -> None:
-    store = world.ledger.store
+def test_an_event_or_a_process_can_start_a_walk(gown: Gown, shared: World) -> None:
+    store = shared.ledger.store
     from_event = trace_item(store, gown.produce_gown)
     assert from_event.ids()[:2] == [gown.produce_gown, gown.sew]
     from_process = track_item(store, gown.wash2)
@@ -164,9 +191,9 @@ def test_an_event_or_a_process_can_start_a_walk(gown: Gown, world: World) -> Non
         trace_item(store, "no-such-thing")
 
 
-def test_the_store_graph_walks_like_the_whole_table_in_memory(gown: Gown, world: World) -> None:
+def test_the_store_graph_walks_like_the_whole_table_in_memory(gown: Gown, shared: World) -> None:
     """The one-query reach loads every event the walk needs: same result as all events."""
-    store = world.ledger.store
+    store = shared.ledger.store
     with store.engine.connect() as conn:
         cols = [events.c.id, events.c.action, events.c.input_of, events.c.output_of,
                 events.c.resource_inventoried_as, events.c.to_resource_inventoried_as,
@@ -181,8 +208,8 @@ def test_the_store_graph_walks_like_the_whole_table_in_memory(gown: Gown, world:
         assert walk(load_graph(store, node, direction), node).flows == walk(whole, node).flows
 
 
-def test_loading_a_trace_is_a_fixed_number_of_queries(gown: Gown, world: World) -> None:
-    store = world.ledger.store
+def test_loading_a_trace_is_a_fixed_number_of_queries(gown: Gown, shared: World) -> None:
+    store = shared.ledger.store
     seen: list[str] = []
 
     def count(*args: object) -> None:
