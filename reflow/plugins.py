@@ -16,6 +16,7 @@ SERVICE_MODULES: tuple[str, ...] = (
     "reflow.market.kinds",
     "reflow.report.kinds",
     "reflow.api.compat_kinds",
+    "reflow.value.kinds",
 )
 
 

@@ -1,0 +1,350 @@
+"""The contributions behind a product, valued by an equation's rates. Loading is set-based.
+
+What was contributed is found by walking the product's history backwards from the process that
+produced it, the way NRP's value equations do: every input of a process is a contribution —
+
+* ``work``: effort hours × the rate for its skill (the event's ``resourceConformsTo``), to the
+  worker (provider);
+* ``use``: hours the equipment was used × its rate, to the equipment's ``primaryAccountable``;
+* ``cite``: a design — its rate per citation if the equation names one, else the value of the
+  contributions that made the design — to the design's ``primaryAccountable`` (its author);
+* ``deliverService``: hours (or quantity) × rate, to the provider;
+* ``consume``: a resource. If the equation prices its specification (``rates.resource``), it is
+  worth quantity × unit value, credited to whoever brought it into the network (the provider of
+  the raise/produce it came from, following transfers back). If it is not priced, its value is
+  the contributions behind it, recursively, scaled by the share of it used (2 kg of a 10 kg
+  batch carry 1/5 of the work that made the batch).
+
+A process's contributions are attributed to its outputs of the product's specification, by
+quantity; outputs of other specifications (scraps) are by-products that carry none. Corrected
+events are left out; their corrections stand in for them. A cycle (A consumed into B consumed
+into A) is cut where it closes: a process already on the path is not entered again.
+
+Why not ``reflow.trace.algorithms.trace``: its walk answers "what happened to this item" (it
+lists events once, follows pairing rules and a used machine's own history as leaves), while a
+value walk must scale each input by the share used and stop at priced inputs. Both walk the same
+graph, so this module reuses the trace's set-based loader (``load_graph``: one recursive query)
+and then fetches the value columns of those events and resources in a few ``IN`` queries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from decimal import Decimal, localcontext
+from typing import Any
+
+from sqlalchemy import bindparam, text
+
+from reflow.errors import NotFound, UnitError
+from reflow.store.sqlstore import SqlStore
+from reflow.trace.graph import RESOURCE, Node, load_graph
+from reflow.value.equation import Equation
+from reflow.vf.units import convert
+
+PRECISION = 50  # digits of every division: the same on every node
+HOUR = "om2:hour"
+TRANSFERS = frozenset({"transfer", "transferAllRights", "transferCustody", "move"})
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Ev:
+    id: str
+    action: str
+    provider: str
+    receiver: str
+    input_of: str | None
+    output_of: str | None
+    res: str | None
+    to: str | None
+    conforms_to: str | None
+    quantity: Decimal | None
+    unit: str | None
+    effort: Decimal | None
+    effort_unit: str | None
+    time: str | None
+    corrected_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Res:
+    id: str
+    conforms_to: str | None
+    unit: str | None
+    accountable: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One valued contribution: who, what kind, from which event, and how it was valued."""
+
+    kind: str
+    agent: str
+    event: str
+    process: str | None
+    amount: Decimal  # hours, kg… of the contribution (already scaled by ``share``)
+    unit: str | None
+    rate: Decimal | None
+    share: Decimal  # the part of the event that went into the product
+    value: Decimal  # amount × rate × multipliers, in the equation's currency
+    multiplier: Decimal = Decimal(1)
+    time: str | None = None
+    plan: str | None = None
+    via: tuple[str, ...] = ()  # resources between the product and the contribution
+
+    def as_dict(self) -> dict[str, Any]:
+        def s(d: Decimal | None) -> str | None:
+            return None if d is None else _text(d)
+
+        return {
+            "kind": self.kind, "agent": self.agent, "event": self.event,
+            "process": self.process, "amount": s(self.amount), "unit": self.unit,
+            "rate": s(self.rate), "share": s(self.share), "multiplier": s(self.multiplier),
+            "value": s(self.value), "via": list(self.via),
+        }  # fmt: skip
+
+
+def _text(d: Decimal) -> str:
+    """Exact text, at most 6 decimals (explanations are read by people)."""
+    q = d.quantize(Decimal("0.000001")) if d.as_tuple().exponent < -6 else d  # type: ignore[operator]
+    out = format(q, "f")
+    return out.rstrip("0").rstrip(".") if "." in out else out
+
+
+@dataclass
+class Facts:
+    events: dict[str, Ev]
+    resources: dict[str, Res]
+    plans: dict[str, str]  # process -> plan
+
+
+def _chunks(ids: list[str], n: int = 500) -> Iterable[list[str]]:
+    for i in range(0, len(ids), n):
+        yield ids[i : i + n]
+
+
+def _dec(v: str | None) -> Decimal | None:
+    return Decimal(v) if v is not None else None
+
+
+def load_facts(store: SqlStore, product: str) -> Facts:
+    """The events, resources and processes behind ``product``: one recursive query, few IN's."""
+    graph = load_graph(store, Node(RESOURCE, product), "back")
+    ids = sorted(graph.events)
+    events: dict[str, Ev] = {}
+    resources: dict[str, Res] = {}
+    plans: dict[str, str] = {}
+    ev_sql = text(
+        "SELECT id, action, provider, receiver, input_of, output_of, resource_inventoried_as, "
+        "to_resource_inventoried_as, resource_conforms_to, resource_quantity, resource_unit, "
+        "effort_quantity, effort_unit, COALESCE(has_point_in_time, has_end, has_beginning), "
+        "corrected_by FROM economic_events WHERE id IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+    res_sql = text(
+        "SELECT id, conforms_to, unit, primary_accountable FROM economic_resources WHERE id IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+    proc_sql = text(
+        "SELECT id, data FROM vf_objects WHERE type = 'Process' AND id IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+    with store.engine.connect() as conn:
+        for part in _chunks(ids):
+            for r in conn.execute(ev_sql, {"ids": part}):
+                events[r[0]] = Ev(
+                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], _dec(r[9]), r[10],
+                    _dec(r[11]), r[12], r[13], r[14],
+                )  # fmt: skip
+        rids = sorted({x for e in events.values() for x in (e.res, e.to) if x} | {product})
+        for part in _chunks(rids):
+            for r in conn.execute(res_sql, {"ids": part}):
+                resources[r[0]] = Res(r[0], r[1], r[2], r[3])
+        pids = sorted({x for e in events.values() for x in (e.input_of, e.output_of) if x})
+        for part in _chunks(pids):
+            for r in conn.execute(proc_sql, {"ids": part}):
+                plan = json.loads(r[1]).get("plannedWithin")
+                if plan:
+                    plans[r[0]] = plan
+    if product not in resources:
+        raise NotFound(f"no economic resource {product!r}", field="product")
+    return Facts(events, resources, plans)
+
+
+def _in_unit(q: Decimal, unit: str | None, target: str | None) -> Decimal:
+    if unit is None or target is None or unit == target:
+        return q
+    try:
+        return convert(q, unit, target)
+    except UnitError:
+        return q
+
+
+class _Walk:
+    def __init__(self, facts: Facts, eq: Equation) -> None:
+        self.f = facts
+        self.eq = eq
+        live = [e for e in facts.events.values() if e.corrected_by is None]
+        self.inputs: dict[str, list[Ev]] = {}
+        self.outputs: dict[str, list[Ev]] = {}
+        self.inflows: dict[str, list[Ev]] = {}
+        for e in sorted(live, key=lambda e: e.id):
+            if e.input_of:
+                self.inputs.setdefault(e.input_of, []).append(e)
+            if e.output_of and e.action == "produce" and e.res:
+                self.outputs.setdefault(e.output_of, []).append(e)
+                self.inflows.setdefault(e.res, []).append(e)
+            elif e.action == "raise" and e.res and e.quantity:
+                self.inflows.setdefault(e.res, []).append(e)
+            elif e.action in TRANSFERS and e.to and e.res and e.to != e.res and e.quantity:
+                self.inflows.setdefault(e.to, []).append(e)
+
+    # -- resources ---------------------------------------------------------------------------
+
+    def _parts(self, rid: str, q: Decimal) -> list[tuple[Ev, Decimal]]:
+        """Split ``q`` units of ``rid`` over the events that brought it, by their quantities."""
+        unit = self.f.resources[rid].unit if rid in self.f.resources else None
+        flows = [(e, _in_unit(e.quantity or ZERO, e.unit, unit)) for e in self.inflows.get(rid, [])]
+        total = sum((x for _e, x in flows), ZERO)
+        if total <= 0:
+            return []
+        return [(e, q * x / total) for e, x in flows if x > 0]
+
+    def origins(self, rid: str, q: Decimal, seen: frozenset[str]) -> list[tuple[str, Decimal]]:
+        """Who brought ``q`` units of ``rid`` into the network (following transfers back)."""
+        out: list[tuple[str, Decimal]] = []
+        parts = [] if rid in seen else self._parts(rid, q)
+        for e, part in parts:
+            if e.action in TRANSFERS and e.res:
+                out += self.origins(e.res, part, seen | {rid})
+            else:
+                out.append((e.provider, part))
+        if not out:
+            res = self.f.resources.get(rid)
+            if res is not None and res.accountable:
+                out.append((res.accountable, q))
+        return out
+
+    def behind(
+        self, rid: str, q: Decimal, path: frozenset[str], via: tuple[str, ...]
+    ) -> list[Contribution]:
+        """The contributions behind ``q`` units of ``rid``."""
+        out: list[Contribution] = []
+        unit = self.f.resources[rid].unit if rid in self.f.resources else None
+        spec = self.f.resources[rid].conforms_to if rid in self.f.resources else None
+        for e, part in self._parts(rid, q):
+            if e.action in TRANSFERS and e.res:
+                if e.res not in path:
+                    out += self.behind(e.res, part, path | {rid}, (*via, e.res))
+            elif e.output_of:
+                same = [
+                    _in_unit(o.quantity or ZERO, o.unit, unit)
+                    for o in self.outputs.get(e.output_of, [])
+                    if o.conforms_to == spec or o.res == rid
+                ]
+                total = sum(same, ZERO)
+                if total > 0:
+                    out += self.process(e.output_of, part / total, path, via)
+        return out
+
+    # -- processes ---------------------------------------------------------------------------
+
+    def process(
+        self, pid: str, share: Decimal, path: frozenset[str], via: tuple[str, ...]
+    ) -> list[Contribution]:
+        if pid in path or share <= 0:
+            return []  # a cycle closes here, or nothing of it went into the product
+        path = path | {pid}
+        out: list[Contribution] = []
+        plan = self.f.plans.get(pid)
+        for e in self.inputs.get(pid, []):
+            base = {"event": e.id, "process": pid, "time": e.time, "plan": plan, "via": via}
+            if e.action in ("work", "deliverService", "use"):
+                out += self._by_rate(e, share, base)
+            elif e.action == "cite" and e.res:
+                out += self._cite(e, share, path, base)
+            elif e.action == "consume" and e.res and e.quantity:
+                out += self._consume(e, share, path, base)
+        return out
+
+    def _by_rate(self, e: Ev, share: Decimal, base: dict[str, Any]) -> list[Contribution]:
+        hours = _in_unit(e.effort, e.effort_unit, HOUR) if e.effort is not None else None
+        amount, unit = (hours, HOUR) if hours is not None else (e.quantity, e.unit)
+        if amount is None:
+            return []
+        agent = e.provider
+        if e.action == "use":
+            res = self.f.resources.get(e.res or "")
+            agent = res.accountable if res is not None and res.accountable else e.provider
+            rate = self.eq.rate("use", e.res, res.conforms_to if res else None)
+        else:
+            rate = self.eq.rate(e.action, e.conforms_to)
+        if rate is None:
+            return []
+        kind = e.action
+        amount = amount * share
+        return [Contribution(kind, agent, amount=amount, unit=unit, rate=rate, share=share,
+                             value=amount * rate, **base)]  # fmt: skip
+
+    def _cite(
+        self, e: Ev, share: Decimal, path: frozenset[str], base: dict[str, Any]
+    ) -> list[Contribution]:
+        res = self.f.resources.get(e.res or "")
+        author = res.accountable if res is not None and res.accountable else e.provider
+        rate = self.eq.rate("cite", e.res, res.conforms_to if res else None)
+        if rate is None:
+            # the whole design's value: the contributions behind all of it
+            total_in = sum(
+                (_in_unit(x.quantity or ZERO, x.unit, res.unit if res else None)
+                 for x in self.inflows.get(e.res or "", [])),
+                ZERO,
+            )  # fmt: skip
+            made = self.behind(e.res or "", total_in, path, (*base["via"], e.res or ""))
+            value = sum((c.value for c in made), ZERO)
+            if value <= 0:
+                return []
+            return [Contribution("cite", author, amount=share, unit=None, rate=value,
+                                 share=share, value=value * share, **base)]  # fmt: skip
+        return [Contribution("cite", author, amount=share, unit=None, rate=rate, share=share,
+                             value=rate * share, **base)]  # fmt: skip
+
+    def _consume(
+        self, e: Ev, share: Decimal, path: frozenset[str], base: dict[str, Any]
+    ) -> list[Contribution]:
+        rid = e.res or ""
+        res = self.f.resources.get(rid)
+        q = _in_unit(e.quantity or ZERO, e.unit, res.unit if res else None) * share
+        rate = self.eq.rate("resource", rid, res.conforms_to if res else None)
+        if rate is None:
+            return self.behind(rid, q, path, (*base["via"], rid))
+        unit = res.unit if res is not None else e.unit
+        return [
+            Contribution("resource", agent, amount=part, unit=unit, rate=rate, share=share,
+                         value=part * rate, **base)
+            for agent, part in self.origins(rid, q, frozenset())
+        ]  # fmt: skip
+
+
+def _multiplied(eq: Equation, c: Contribution) -> Contribution:
+    m = eq.multipliers.get(c.agent, Decimal(1)) * eq.multipliers.get(c.kind, Decimal(1))
+    if m == 1:
+        return c
+    return replace(c, multiplier=m, value=c.value * m)
+
+
+def contributions_to(facts: Facts, product: str, eq: Equation) -> list[Contribution]:
+    """Every valued contribution behind one unit of ``product``'s lot as it is now (pure)."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        walk = _Walk(facts, eq)
+        res = facts.resources[product]
+        total = sum(
+            (_in_unit(e.quantity or ZERO, e.unit, res.unit) for e in walk.inflows.get(product, [])),
+            ZERO,
+        )
+        found = walk.behind(product, total, frozenset(), ()) if total > 0 else []
+        return [_multiplied(eq, c) for c in found if c.value > 0]
+
+
+def find_contributions(store: SqlStore, product: str, eq: Equation) -> list[Contribution]:
+    """The contributions behind ``product`` in ``store``, valued by ``eq``."""
+    return contributions_to(load_facts(store, product), product, eq)
