@@ -14,6 +14,7 @@ from reflow.cli import market_commands
 from reflow.cli import bench_commands
 from reflow.cli import bench_api
 from reflow.cli import govern_commands
+from reflow.cli import report_commands
 from reflow.cli import passport_commands, bench_trace
 
 app = typer.Typer(no_args_is_help=True, help="ReflowOS: a peer-to-peer economic network.")
@@ -27,6 +28,7 @@ market_commands.register(app)
 bench_commands.register(app)
 bench_api.register(bench_commands.bench_app)
 govern_commands.register(app)
+report_commands.register(app)
 passport_commands.register(app)
 bench_trace.register(app)
 

@@ -114,12 +114,10 @@ def circularity(
     after = (
         select(
             C.spec,
-            func.sum(case((and_(C.action == "consume", C.input_of.is_not(None)), kg()))).label(
-                "cr"
-            ),
+            func.sum(case((and_(C.action == "consume", C.has_input == 1), kg()))).label("cr"),
             func.sum(case((and_(C.action.in_(HANDOVER), C.is_reuse == 1), kg()))).label("cu"),
         )
-        .where(C.spec.is_not(None), *time_filter(scope))
+        .where(C.spec.is_not(None), C.action.in_(HANDOVER | {"consume"}), *time_filter(scope))
         .group_by(C.spec)
     )
     with engine.connect() as conn:

@@ -34,11 +34,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Float, and_, case, cast, func, or_, select
+from sqlalchemy import Column, ColumnElement, Engine, Float, and_, case, cast, func, or_, select
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from reflow.errors import RuleViolation
 from reflow.report.places import CREATING, HANDOVER, TRANSFER_LIKE
 from reflow.report.scope import C, Scope, kg, num, period_expr, time_filter
+from reflow.report.tables import FLOW_KEYS, FROM_KEYS, event_places
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +51,7 @@ class Flow:
     shown: bool = True  # False: only a denominator of a rate
 
 
-_consumed_input = and_(C.action == "consume", C.input_of.is_not(None))
+_consumed_input = and_(C.action == "consume", C.has_input == 1)
 FLOWS: tuple[Flow, ...] = (
     Flow(
         "inflow",
@@ -79,8 +81,8 @@ FLOWS: tuple[Flow, ...] = (
     Flow("handed_over", "to", C.action.in_(HANDOVER), shown=False),
     Flow("accepted", "to", C.action == "accept", shown=False),
     Flow("inputs", "to", _consumed_input, shown=False),
-    Flow("local_inputs", "to", and_(_consumed_input, C.origin_district.is_not(None)), False),
-    Flow("moved", "to", and_(C.action.in_(TRANSFER_LIKE), C.distance_km.is_not(None)), False),
+    Flow("local_inputs", "to", and_(_consumed_input, C.is_local == 1), False),
+    Flow("moved", "to", and_(C.action.in_(TRANSFER_LIKE), C.has_distance == 1), False),
 )
 FLOW_BY_NAME = {f.name: f for f in FLOWS}
 SHOWN = tuple(f.name for f in FLOWS if f.shown)
@@ -103,29 +105,53 @@ def _side_col(side: str) -> ColumnElement[Any]:
     return C.district if side == "to" else C.from_district
 
 
-def _aggregate(engine: Engine, scope: Scope, side: str, by_material: bool) -> list[Any]:
-    flows = [f for f in FLOWS if f.side == side]
-    where = _side_col(side)
-    period = period_expr(scope.period)
-    unconverted_unit = case((C.mass_kg.is_(None), func.coalesce(C.unit, "")), else_=None)
-    keys: list[ColumnElement[Any]] = [where.label("district")]
-    if by_material:
-        keys.append(C.material.label("material"))
+def _grouped(scope: Scope, side: str) -> Any:
+    """First level: sums per combination of the columns the flows test (a streamed GROUP BY
+    over a covering index; see ``tables.FLOW_KEYS``)."""
+    keys = FLOW_KEYS if side == "to" else FROM_KEYS
+    cols: list[Any] = [C[k] for k in keys]
     if scope.period != "all":
-        keys.append(period.label("period"))
-    keys.append(unconverted_unit.label("uunit"))
-    aggs: list[ColumnElement[Any]] = []
-    for f in flows:
-        aggs.append(func.sum(case((f.cond, kg()))).label(f"{f.name}_kg"))
-        aggs.append(func.sum(case((f.cond, 1), else_=0)).label(f"{f.name}_n"))
-    if side == "to":
-        moved = FLOW_BY_NAME["moved"].cond
-        aggs.append(func.sum(case((moved, kg() * cast(C.distance_km, Float)))).label("tkm"))
+        cols.append(period_expr(scope.period).label("period"))
     conds = time_filter(scope)
     if scope.district is not None:
-        conds.append(where == scope.district)
-    any_flow = or_(*(f.cond for f in flows))
-    stmt = select(*keys, *aggs).where(*conds, any_flow).group_by(*keys)
+        conds.append(_side_col(side) == scope.district)
+    if side == "from":
+        conds.append(C.action.in_(TRANSFER_LIKE))
+    aggs = [func.sum(kg()).label("kg"), func.count().label("n")]
+    if side == "to":
+        aggs.append(func.sum(kg() * cast(C.distance_km, Float)).label("tkm"))
+    return select(*cols, *aggs).where(*conds).group_by(*cols).subquery("g")
+
+
+def _aggregate(engine: Engine, scope: Scope, side: str, by_material: bool) -> list[Any]:
+    """Second level: every flow's condition over the (few) first-level groups."""
+    g = _grouped(scope, side)
+
+    def on_g(expr: ColumnElement[Any]) -> ColumnElement[Any]:
+        def swap(el: Any) -> Any:
+            if isinstance(el, Column) and el.table is event_places:
+                return g.c[el.name]
+            return None
+
+        return replacement_traverse(expr, {}, swap)  # type: ignore[no-any-return]
+
+    where = g.c.district if side == "to" else g.c.from_district
+    keys: list[ColumnElement[Any]] = [where.label("district")]
+    if by_material:
+        keys.append(g.c.material.label("material"))
+    if scope.period != "all":
+        keys.append(g.c.period.label("period"))
+    keys.append(case((g.c.has_mass == 0, func.coalesce(g.c.unit, ""))).label("uunit"))
+    aggs: list[ColumnElement[Any]] = []
+    for f in FLOWS:
+        if f.side != side:
+            continue
+        cond = on_g(f.cond)
+        aggs.append(func.sum(case((cond, g.c.kg))).label(f"{f.name}_kg"))
+        aggs.append(func.sum(case((cond, g.c.n), else_=0)).label(f"{f.name}_n"))
+    if side == "to":
+        aggs.append(func.sum(case((on_g(FLOW_BY_NAME["moved"].cond), g.c.tkm))).label("tkm"))
+    stmt = select(*keys, *aggs).group_by(*keys)
     with engine.connect() as conn:
         return conn.execute(stmt).all()
 

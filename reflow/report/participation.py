@@ -1,5 +1,8 @@
 """Participation per district and period: who takes part, who is new, and how value spreads.
 
+Agents are counted from two streamed GROUP BYs (providers, receivers) over covering indexes;
+Python then only merges the distinct (district, agent, action) combinations, never events.
+
 * active agents: distinct providers and receivers of events placed in the district;
 * new agents: active agents whose first event anywhere falls in the period;
 * agents per role: distinct agents per (provider|receiver, action);
@@ -16,9 +19,9 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, literal, select, union_all
+from sqlalchemy import Engine, and_, case, func, literal, select
 
-from reflow.report.scope import C, Scope, num, time_filter
+from reflow.report.scope import C, Scope, num
 from reflow.report.tables import event_places
 from reflow.store.schema import vf_objects
 from reflow.vf.units import canonical_unit_id
@@ -42,62 +45,51 @@ def top_share(values: list[float], fraction: float = 0.1) -> float:
     return sum(xs[:k]) / total
 
 
-def _agents(scope: Scope) -> Any:
-    conds = time_filter(scope)
-    if scope.district is not None:
-        conds.append(C.district == scope.district)
-    return union_all(
-        select(C.district, C.provider.label("agent"), literal("provider").label("role"),
-               C.action).where(*conds),
-        select(C.district, C.receiver.label("agent"), literal("receiver").label("role"),
-               C.action).where(*conds),
-    ).subquery()  # fmt: skip
+def _pairs(conn: Any, agent: Any, scope: Scope) -> list[Any]:
+    """(district, agent, action, first time, events in the window) — one streamed GROUP BY over
+    the covering index (district, agent, action, at); the whole table, so first times are
+    first times anywhere."""
+    window = [c for c in (C.at >= scope.start if scope.start else None,
+                          C.at < scope.end if scope.end else None) if c is not None]  # fmt: skip
+    inside = case((and_(*window), 1), else_=0) if window else literal(1)
+    stmt = select(C.district, agent, C.action, func.min(C.at), func.sum(inside)).group_by(
+        C.district, agent, C.action
+    )
+    return conn.execute(stmt).all()  # type: ignore[no-any-return]
 
 
 def participation(engine: Engine, scope: Scope) -> list[dict[str, Any]]:
     """One row per district (events without a place under ``None``)."""
-    a = _agents(scope)
-    everyone = union_all(
-        select(C.provider.label("agent"), C.at), select(C.receiver.label("agent"), C.at)
-    ).subquery()
-    first = (
-        select(everyone.c.agent, func.min(everyone.c.at).label("first"))
-        .group_by(everyone.c.agent)
-        .subquery()
-    )
-    active = select(a.c.district, func.count(func.distinct(a.c.agent))).group_by(a.c.district)
-    new_conds = []
-    if scope.start:
-        new_conds.append(first.c.first >= scope.start)
-    if scope.end:
-        new_conds.append(first.c.first < scope.end)
-    new = (
-        select(a.c.district, func.count(func.distinct(a.c.agent)))
-        .join(first, first.c.agent == a.c.agent)
-        .where(*new_conds)
-        .group_by(a.c.district)
-    )
-    roles = select(
-        a.c.district, a.c.role, a.c.action, func.count(func.distinct(a.c.agent))
-    ).group_by(a.c.district, a.c.role, a.c.action)
     with engine.connect() as conn:
-        counts = {r[0]: int(r[1]) for r in conn.execute(active)}
-        news = {r[0]: int(r[1]) for r in conn.execute(new)}
-        per_role: dict[Any, dict[str, int]] = {}
-        for d, role, action, n in conn.execute(roles):
-            per_role.setdefault(d, {})[f"{role}:{action}"] = int(n)
+        pairs = {"provider": _pairs(conn, C.provider, scope),
+                 "receiver": _pairs(conn, C.receiver, scope)}  # fmt: skip
         claims = _claims(conn, scope)
+    first: dict[str, str] = {}
+    active: dict[Any, set[str]] = {}
+    roles: dict[Any, dict[str, set[str]]] = {}
+    for role, rows in pairs.items():
+        for district, agent, action, at, inside in rows:
+            if agent not in first or at < first[agent]:
+                first[agent] = at
+            if not inside or (scope.district is not None and district != scope.district):
+                continue
+            active.setdefault(district, set()).add(agent)
+            roles.setdefault(district, {}).setdefault(f"{role}:{action}", set()).add(agent)
+
+    def is_new(agent: str) -> bool:
+        at = first[agent]
+        return (not scope.start or at >= scope.start) and (not scope.end or at < scope.end)
+
     out = []
-    for d in sorted(counts, key=lambda v: (v is None, v or "")):
-        row: dict[str, Any] = {
+    for d in sorted(active, key=lambda v: (v is None, v or "")):
+        out.append({
             "district": d,
             "period": scope.label(),
-            "active_agents": counts[d],
-            "new_agents": news.get(d, 0),
-            "agents_per_role": dict(sorted(per_role.get(d, {}).items())),
-        }
-        row["value"] = _spread(claims, d if scope.district is None else scope.district)
-        out.append(row)
+            "active_agents": len(active[d]),
+            "new_agents": sum(1 for a in active[d] if is_new(a)),
+            "agents_per_role": {k: len(v) for k, v in sorted(roles[d].items())},
+            "value": _spread(claims, d),
+        })  # fmt: skip
     return out
 
 

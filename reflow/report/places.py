@@ -204,6 +204,7 @@ def place_event(conn: Connection, rec: Record, ev: EventState, changes: Changes)
         or utc_time(rec.created)
     )
     district, why = terr.locate(*place) if place else (None, NO_PLACE)
+    origin_district = terr.locate(*origin)[0] if origin else None
     distance = None
     if place and src:
         km = _haversine(float(src[0]), float(src[1]), float(place[0]), float(place[1]))
@@ -213,6 +214,8 @@ def place_event(conn: Connection, rec: Record, ev: EventState, changes: Changes)
         "receiver": ev.receiver, "at": when, "input_of": ev.input_of, "output_of": ev.output_of,
         "resource": ev.resource_inventoried_as, "spec": spec_id, "material": material_group(uris),
         "is_waste": int(waste), "is_reuse": int(reuse), "is_repair": int(ev.action == "modify"),
+        "has_input": int(ev.input_of is not None), "has_mass": int(mass is not None),
+        "has_distance": int(distance is not None),
         "quantity": _text(ev.resource_quantity), "unit": ev.resource_unit,
         "mass_kg": _text(mass), "mass_reason": reason,
         "lat": _text(place[0]) if place else None, "long": _text(place[1]) if place else None,
@@ -221,7 +224,7 @@ def place_event(conn: Connection, rec: Record, ev: EventState, changes: Changes)
         "from_district": terr.locate(*src)[0] if src else None,
         "origin_lat": _text(origin[0]) if origin else None,
         "origin_long": _text(origin[1]) if origin else None,
-        "origin_district": terr.locate(*origin)[0] if origin else None,
+        "origin_district": origin_district, "is_local": int(origin_district is not None),
         "distance_km": distance,
     }  # fmt: skip
 
@@ -240,9 +243,10 @@ def relocate_all(conn: Connection) -> int:
     updates = []
     for r in rows:
         d, why = terr.locate(Decimal(r.lat), Decimal(r.long)) if r.lat else (None, NO_PLACE)
+        od = loc(r.origin_lat, r.origin_long)
         updates.append({
             "eid": r.event_id, "d": d, "why": why, "fd": loc(r.from_lat, r.from_long),
-            "od": loc(r.origin_lat, r.origin_long),
+            "od": od, "local": int(od is not None),
         })  # fmt: skip
     if updates:
         stmt = (
@@ -253,6 +257,7 @@ def relocate_all(conn: Connection) -> int:
                 place_reason=bindparam("why"),
                 from_district=bindparam("fd"),
                 origin_district=bindparam("od"),
+                is_local=bindparam("local"),
             )
         )
         conn.execute(stmt, updates)

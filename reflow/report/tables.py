@@ -56,6 +56,11 @@ event_places = Table(
     Column("is_waste", Integer, nullable=False),
     Column("is_reuse", Integer, nullable=False),  # handed over/consumed after a ``use``
     Column("is_repair", Integer, nullable=False),
+    # flags the flow accounts group by (kept as columns so the GROUP BY follows an index)
+    Column("has_input", Integer, nullable=False),  # input_of is set
+    Column("is_local", Integer, nullable=False),  # origin_district is set
+    Column("has_distance", Integer, nullable=False),  # distance_km is set
+    Column("has_mass", Integer, nullable=False),  # mass_kg is set
     Column("quantity", QTY),
     Column("unit", String(64)),
     Column("mass_kg", QTY),  # NULL when the quantity cannot be converted to kg
@@ -72,10 +77,28 @@ event_places = Table(
     Column("origin_district", ID),  # where the resource was first raised/produced
     Column("distance_km", QTY),  # haversine from the from-place to the place
 )
-Index("ix_report_places_district", event_places.c.district, event_places.c.at)
-Index("ix_report_places_from", event_places.c.from_district)
-Index("ix_report_places_at", event_places.c.at)
-Index("ix_report_places_spec", event_places.c.spec)
+# Covering indexes in the order the reports GROUP BY, so SQLite streams the aggregation
+# (no sort, no table lookups): see ``flows`` and ``participation``.
+FLOW_KEYS = ("district", "material", "action", "from_district", "is_waste", "is_reuse",
+             "is_repair", "has_input", "is_local", "has_distance", "has_mass", "unit")  # fmt: skip
+FROM_KEYS = ("from_district", "material", "action", "district", "has_mass", "unit")
+_c = event_places.c
+Index("ix_report_places_flows", *(_c[k] for k in FLOW_KEYS), _c.at, _c.mass_kg, _c.distance_km)
+Index("ix_report_places_from", *(_c[k] for k in FROM_KEYS), _c.at, _c.mass_kg)
+Index("ix_report_places_prov", _c.district, _c.provider, _c.action, _c.at)
+Index("ix_report_places_recv", _c.district, _c.receiver, _c.action, _c.at)
+Index(
+    "ix_report_places_spec",
+    _c.spec,
+    _c.action,
+    _c.at,
+    _c.district,
+    _c.has_input,
+    _c.is_reuse,
+    _c.mass_kg,
+    _c.output_of,
+)
+Index("ix_report_places_inputs", _c.input_of, _c.action, _c.is_waste, _c.is_reuse, _c.mass_kg)
 
 for _t in (districts, territory, event_places):
     SERVICE_TABLES[_t.name] = _t

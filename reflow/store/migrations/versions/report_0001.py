@@ -56,6 +56,10 @@ def upgrade() -> None:
         sa.Column("is_waste", sa.Integer(), nullable=False),
         sa.Column("is_reuse", sa.Integer(), nullable=False),
         sa.Column("is_repair", sa.Integer(), nullable=False),
+        sa.Column("has_input", sa.Integer(), nullable=False),
+        sa.Column("is_local", sa.Integer(), nullable=False),
+        sa.Column("has_distance", sa.Integer(), nullable=False),
+        sa.Column("has_mass", sa.Integer(), nullable=False),
         sa.Column("quantity", QTY, nullable=True),
         sa.Column("unit", sa.String(length=64), nullable=True),
         sa.Column("mass_kg", QTY, nullable=True),
@@ -73,10 +77,23 @@ def upgrade() -> None:
         sa.Column("distance_km", QTY, nullable=True),
         sa.PrimaryKeyConstraint("event_id"),
     )
-    op.create_index("ix_report_places_district", "report_event_places", ["district", "at"])
-    op.create_index("ix_report_places_from", "report_event_places", ["from_district"])
-    op.create_index("ix_report_places_at", "report_event_places", ["at"])
-    op.create_index("ix_report_places_spec", "report_event_places", ["spec"])
+    flow_keys = [
+        "district", "material", "action", "from_district", "is_waste", "is_reuse", "is_repair",
+        "has_input", "is_local", "has_distance", "has_mass", "unit",
+    ]  # fmt: skip
+    from_keys = ["from_district", "material", "action", "district", "has_mass", "unit"]
+    places = "report_event_places"
+    op.create_index("ix_report_places_flows", places, [*flow_keys, "at", "mass_kg", "distance_km"])
+    op.create_index("ix_report_places_from", places, [*from_keys, "at", "mass_kg"])
+    op.create_index("ix_report_places_prov", places, ["district", "provider", "action", "at"])
+    op.create_index("ix_report_places_recv", places, ["district", "receiver", "action", "at"])
+    op.create_index(
+        "ix_report_places_spec", places,
+        ["spec", "action", "at", "district", "has_input", "is_reuse", "mass_kg", "output_of"],
+    )  # fmt: skip
+    op.create_index(
+        "ix_report_places_inputs", places, ["input_of", "action", "is_waste", "is_reuse", "mass_kg"]
+    )
 
 
 def downgrade() -> None:
