@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from gown_scene import Gown, build_gown
 from sqlalchemy import event, select
-from support import NETWORK, World
+from support import NETWORK, World, qty
 
 from reflow.errors import NotFound
 from reflow.ledger.ledger import Ledger
@@ -221,3 +221,16 @@ def test_loading_a_trace_is_a_fixed_number_of_queries(gown: Gown, shared: World)
     finally:
         event.remove(store.engine, "before_cursor_execute", count)
     assert len(seen) == 3  # what the id names, the resource's breadcrumb, the graph
+
+
+def test_a_corrected_event_gives_way_to_its_correction(world: World) -> None:
+    anna = world.agent("Anna")
+    cotton = world.spec(anna, "cotton")
+    made = world.event(anna, action="raise", provider=anna, receiver=anna,
+                       resourceConformsTo=cotton, resourceQuantity=qty(10))  # fmt: skip
+    bale, wrong = made["EconomicResource"], made["EconomicEvent"]
+    fixed = world.event(anna, action="raise", provider=anna, receiver=anna,
+                        resourceInventoriedAs=bale, resourceQuantity=qty(9),
+                        corrects=wrong)["EconomicEvent"]  # fmt: skip
+    assert trace_item(world.ledger.store, bale).ids() == [bale, fixed]
+    assert track_item(world.ledger.store, bale).ids() == [bale]
