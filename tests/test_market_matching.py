@@ -17,7 +17,7 @@ from reflow.errors import RuleViolation
 from reflow.market.matching import bounding_box, haversine_km, matches
 from reflow.market.search import find
 from reflow.market.service import accept, intent, publish
-from reflow.market.stream import MatchStream
+from reflow.market.stream import MatchStream, announce_applied
 from reflow.node import Node
 
 HERE = ("52.3700", "4.8900")
@@ -180,3 +180,17 @@ def test_browsing_open_offers_near_a_point_by_class(world: World) -> None:
     assert [f["proposal"] for f in found] == [wool_near]
     assert 0.5 < found[0]["distanceKm"] < 0.6
     assert len(find(store, "offer")) == 3 and len(find(store, "request")) == 1
+
+
+def test_proposals_arriving_by_replication_are_announced_too(world: World) -> None:
+    market = Market(world)
+    maker, shop = world.agent("Maker"), world.agent("Shop")
+    asked = market.request(maker, resourceClassifiedAs=[C["textile-fibre"]], quantity=qty(5))
+    body = {"proposal": {"purpose": "offer"}, "intents": [
+        {"action": "transfer", "provider": shop, "resourceClassifiedAs": [C["wool"]],
+         "resourceQuantity": qty(9)}]}  # fmt: skip
+    rec = world.chain.sign(world.keys[shop], "market.publish", body)
+    receipts = world.ledger.append_many([rec.to_dict()])
+    (notice,) = announce_applied(world.ledger.store, [rec], receipts, MatchStream())
+    assert (notice.agent, notice.proposal) == (maker, asked)
+    assert notice.matched == receipts[0].created["Proposal"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,3 +113,15 @@ def announce(store: Any, proposal_id: str, stream: MatchStream = STREAM) -> list
     for notice in notices:
         stream.publish(notice)
     return notices
+
+
+def announce_applied(
+    store: Any, records: Iterable[Any], receipts: Iterable[Any], stream: MatchStream = STREAM
+) -> list[MatchFound]:
+    """After ``Ledger.append_many`` (replication): announce the proposals it just applied."""
+    out: list[MatchFound] = []
+    for rec, receipt in zip(records, receipts, strict=True):
+        kind = rec.kind if hasattr(rec, "kind") else rec.get("kind")
+        if kind == "market.publish" and receipt.status == "applied":
+            out.extend(announce(store, receipt.created["Proposal"], stream))
+    return out
