@@ -202,3 +202,15 @@ def test_process_inputs_and_outputs_are_followed(api: Api) -> None:
         "conformsTo": {"name": "chair"},
     }
     assert len(out["previous"]) == 1
+
+
+def test_a_cached_answer_is_dropped_when_the_log_grows(api: Api) -> None:
+    anna = api.agent("Anna")
+    q = "{ resourceSpecifications { pageInfo { totalCount } } }"
+    count = lambda: api.client().query(q)["resourceSpecifications"]["pageInfo"]["totalCount"]  # noqa: E731
+    assert count() == 0
+    assert count() == 0  # answered from the cache
+    api.spec(anna, "wood")
+    assert count() == 1
+    fresh = api.http.post("/api", json={"query": q}, headers={"cache-control": "no-cache"})
+    assert fresh.json()["data"]["resourceSpecifications"]["pageInfo"]["totalCount"] == 1

@@ -49,6 +49,8 @@ from reflow.errors import ReflowError
 from reflow.node import Node
 
 DOCUMENT_CACHE_SIZE = 512
+RESULT_CACHE_SIZE = 10_000
+RESULT_CACHE_MAX_BYTES = 64 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -84,6 +86,15 @@ class GraphQLEndpoint:
         self.metrics = metrics
         self.schema = build_schema()
         self.documents: OrderedDict[str, DocumentNode | dict[str, Any]] = OrderedDict()
+        # Answers to reads, tagged with the log position they were computed at. The
+        # projections change only when the log grows, so an answer is still exact while the
+        # position is the same; one cheap read of the position validates it.
+        self.results: OrderedDict[tuple[str, ...], tuple[int, bytes]] = OrderedDict()
+
+    def log_position(self) -> int:
+        with self.node.store.engine.connect() as conn:
+            pos = conn.exec_driver_sql("SELECT max(pos) FROM records").scalar()
+        return int(pos or 0)
 
     def document(self, query: str) -> DocumentNode | dict[str, Any]:
         """The parsed, limited and validated document, or the error body (both cached)."""
@@ -152,6 +163,16 @@ class GraphQLEndpoint:
                 require_signer(signer)
         except Unauthenticated as exc:
             return _json({"errors": [reflow_error(exc)]}, 401)
+        key: tuple[str, ...] | None = None
+        position = 0
+        if not writes and request.headers.get("cache-control") != "no-cache":
+            key = (payload["query"], json.dumps(variables, sort_keys=True), op_name or "",
+                   signer or "")  # fmt: skip
+            position = self.log_position()
+            hit = self.results.get(key)
+            if hit is not None and hit[0] == position:
+                self.results.move_to_end(key)
+                return Response(hit[1], media_type="application/json")
         ctx = RequestContext(self.node, signer, Loaders(self.node.store.engine))
 
         def run() -> Any:
@@ -170,7 +191,12 @@ class GraphQLEndpoint:
             out["errors"] = [graphql_error(e, "BAD_USER_INPUT") for e in result.errors]
             if result.data is None and not any(e.path for e in result.errors):
                 status = 400  # the variables did not fit the operation
-        return _json(out, status)
+        response = _json(out, status)
+        if key is not None and not result.errors and len(response.body) <= RESULT_CACHE_MAX_BYTES:
+            self.results[key] = (position, bytes(response.body))
+            if len(self.results) > RESULT_CACHE_SIZE:
+                self.results.popitem(last=False)
+        return response
 
 
 class Metrics:

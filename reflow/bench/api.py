@@ -3,9 +3,11 @@
 A node is filled with agents, specifications, places and resources (each a signed record
 through ``node.submit``), then served by ``reflow serve`` in its own process on 127.0.0.1.
 32 concurrent clients ask for random resources — with specification, place and quantities —
-once through GraphQL and once through the plain JSON endpoint ``/resource/{id}.json`` that reads
-the same rows with the same loaders: that endpoint is the ceiling, and the ratio of the two
-throughputs is what GraphQL costs. Last, the clients record signed events (``raise``) to
+through GraphQL (as clients do, so answers still valid at the current log position come from the
+result cache), through GraphQL with ``cache-control: no-cache`` (every query executed), and
+through the plain JSON endpoint ``/resource/{id}.json`` that reads the same rows with the same
+loaders and no cache: that endpoint is the ceiling, and the ratios of the throughputs are what
+GraphQL costs. Last, the clients record signed events (``raise``) to
 measure signed writes per second.
 """
 
@@ -123,29 +125,69 @@ def summary(latencies: list[float], seconds: float, errors: int) -> dict[str, An
     }
 
 
-async def load(concurrency: int, seconds: float, make: Any, rng: random.Random) -> dict[str, Any]:
-    """``concurrency`` workers each send requests made by ``make`` for ``seconds``."""
+class Connection:
+    """A minimal keep-alive HTTP/1.1 client connection.
+
+    The load generator shares the machine with the server, so it must cost little: httpx's
+    per-request overhead would measure the client more than the server.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(
+        self, method: str, path: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = [f"{method} {path} HTTP/1.1", f"host: {self.host}:{self.port}",
+                f"content-length: {len(body)}"]  # fmt: skip
+        head += [f"{k}: {v}" for k, v in headers.items()]
+        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length = 0
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        content = await self.reader.readexactly(length) if length else b""
+        return status, content
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def load(
+    host: str, port: int, concurrency: int, seconds: float, make: Any, rng: random.Random
+) -> dict[str, Any]:
+    """``concurrency`` clients, one connection each, send requests made by ``make``."""
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        stop = time.perf_counter() + seconds
+    stop = time.perf_counter() + seconds
 
-        async def worker(n: int) -> None:
-            nonlocal errors
+    async def worker(n: int) -> None:
+        nonlocal errors
+        conn = Connection(host, port)
+        try:
             while time.perf_counter() < stop:
-                method, url, kwargs = make(n, rng)
+                method, path, body, headers = make(n, rng)
                 t0 = time.perf_counter()
-                response = await client.request(method, url, **kwargs)
-                dt = time.perf_counter() - t0
-                if response.status_code != 200 or b'"errors"' in response.content:
+                status, content = await conn.request(method, path, body, headers)
+                latencies.append(time.perf_counter() - t0)
+                if status != 200 or b'"errors"' in content:
                     errors += 1
-                latencies.append(dt)
+        finally:
+            conn.close()
 
-        start = time.perf_counter()
-        await asyncio.gather(*(worker(n) for n in range(concurrency)))
-        elapsed = time.perf_counter() - start
-    return summary(latencies, elapsed, errors)
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    return summary(latencies, time.perf_counter() - start, errors)
 
 
 def run(
@@ -168,10 +210,9 @@ def run(
         port = free_port()
         log = Path(tmp) / "server.log"
         proc = start_server(data_dir, url, port, log)
-        base = f"http://127.0.0.1:{port}"
         try:
-            out = asyncio.run(_measure(base, ids, keys, specs, concurrency, seconds, seed))
-        except httpx.HTTPError as exc:
+            out = asyncio.run(_measure(port, ids, keys, specs, concurrency, seconds, seed))
+        except (OSError, asyncio.IncompleteReadError) as exc:
             raise RuntimeError(f"{exc!r}; server log: {log.read_text()[-3000:]}") from exc
         finally:
             proc.terminate()
@@ -190,7 +231,7 @@ def run(
 
 
 async def _measure(
-    base: str,
+    port: int,
     ids: list[str],
     keys: list[KeyPair],
     specs: list[str],
@@ -199,36 +240,44 @@ async def _measure(
     seed: int,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
+    json_headers = {"content-type": "application/json"}
 
-    def graphql(_: int, r: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def graphql(_: int, r: random.Random) -> tuple[str, str, bytes, dict[str, str]]:
         body = json.dumps({"query": RESOURCE_QUERY, "variables": {"id": r.choice(ids)}})
-        return (
-            "POST",
-            f"{base}/api",
-            {"content": body, "headers": {"content-type": "application/json"}},
-        )
+        return "POST", "/api", body.encode(), json_headers
 
-    def plain(_: int, r: random.Random) -> tuple[str, str, dict[str, Any]]:
-        return "GET", f"{base}/resource/{r.choice(ids)}.json", {}
+    def graphql_uncached(n: int, r: random.Random) -> tuple[str, str, bytes, dict[str, str]]:
+        method, path, body, _ = graphql(n, r)
+        return method, path, body, {**json_headers, "cache-control": "no-cache"}
 
-    def write(n: int, r: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def plain(_: int, r: random.Random) -> tuple[str, str, bytes, dict[str, str]]:
+        return "GET", f"/resource/{r.choice(ids)}.json", b"", {}
+
+    def write(n: int, r: random.Random) -> tuple[str, str, bytes, dict[str, str]]:
         key = keys[n % len(keys)]
         variables = {"e": {"action": "raise", "provider": key.public, "receiver": key.public,
                            "resourceQuantity": {"hasNumericalValue": "1", "hasUnit": "kg"},
                            "resourceConformsTo": specs[0]},
                      "r": {"name": "bench"}}  # fmt: skip
         body = json.dumps({"query": RAISE, "variables": variables}).encode()
-        headers = {"content-type": "application/json", **sign_headers(key, body)}
-        return "POST", f"{base}/api", {"content": body, "headers": headers}
+        return "POST", "/api", body, {**json_headers, **sign_headers(key, body)}
 
-    await load(concurrency, min(2.0, seconds), graphql, rng)  # warm up both paths
-    await load(concurrency, min(2.0, seconds), plain, rng)
-    gql = await load(concurrency, seconds, graphql, rng)
-    ceiling = await load(concurrency, seconds, plain, rng)
-    writes = await load(concurrency, seconds, write, rng)
+    host = "127.0.0.1"
+    await load(host, port, concurrency, min(2.0, seconds), graphql, rng)  # warm up both paths
+    await load(host, port, concurrency, min(2.0, seconds), plain, rng)
+    gql = await load(host, port, concurrency, seconds, graphql, rng)
+    uncached = await load(host, port, concurrency, seconds, graphql_uncached, rng)
+    ceiling = await load(host, port, concurrency, seconds, plain, rng)
+    writes = await load(host, port, concurrency, seconds, write, rng)
+
+    def ratio(a: dict[str, Any]) -> float | None:
+        return round(a["per_s"] / ceiling["per_s"], 3) if ceiling["per_s"] else None
+
     return {
         "graphql_resource_query": gql,
+        "graphql_resource_query_uncached": uncached,
         "json_resource_endpoint": ceiling,
-        "ratio": round(gql["per_s"] / ceiling["per_s"], 3) if ceiling["per_s"] else None,
+        "ratio": ratio(gql),
+        "ratio_uncached": ratio(uncached),
         "signed_writes": writes,
     }
