@@ -13,7 +13,8 @@ stored new evidence without appending a record.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import weakref
+from typing import TYPE_CHECKING, Any
 
 from reflow.errors import AuthorisationError
 from reflow.federation.queries import flagged_authors
@@ -22,23 +23,23 @@ from reflow.ledger.kinds import register_policy
 if TYPE_CHECKING:
     from reflow.ledger.context import Context
 
-# id(store) -> (store position when read, author -> first equivocating seq)
-_FLAGS: dict[int, tuple[int, dict[str, int]]] = {}
+# store -> (store position when read, author -> first equivocating seq)
+_FLAGS: weakref.WeakKeyDictionary[Any, tuple[int, dict[str, int]]] = weakref.WeakKeyDictionary()
 
 
 def invalidate(store: object) -> None:
-    _FLAGS.pop(id(store), None)
+    _FLAGS.pop(store, None)
 
 
 def flags_of(store: object) -> dict[str, int]:
     pos = getattr(store, "_pos", -1)
-    cached = _FLAGS.get(id(store))
+    cached = _FLAGS.get(store)
     if cached is not None and cached[0] == pos and pos >= 0:
         return cached[1]
     if not hasattr(store, "engine"):
         return {}
     flags = flagged_authors(store)  # type: ignore[arg-type]
-    _FLAGS[id(store)] = (pos, flags)
+    _FLAGS[store] = (pos, flags)
     return flags
 
 

@@ -4,7 +4,8 @@ Every replicated record goes through ``Ledger.append_many`` (shape, signature, c
 rules, VF rules) — the inbox adds only the waiting. A record that cannot be judged *yet* — its
 ``deps`` are missing, it names a resource or object another chain has not delivered
 (``NotFound``), or an earlier record of its own chain is missing (a seq gap) — is held, and
-retried whenever another batch applies something. The hold is bounded (``cap`` records): past
+retried whenever another batch applies something. The hold is bounded (``cap`` records and
+``cap_bytes``): past
 it the newest are dropped, and the puller fetches them again later. Applying is idempotent (a
 record already held is a ``duplicate``), so the state reached does not depend on the order in
 which records arrive, only on which records arrived.
@@ -71,11 +72,19 @@ def is_forgery(err: ReflowError | None) -> bool:
 class Inbox:
     """Judges offered records through the ledger and holds those that came too early."""
 
-    def __init__(self, ledger: Ledger, lock: threading.Lock | None = None, cap: int = 20_000):
+    def __init__(
+        self,
+        ledger: Ledger,
+        lock: threading.Lock | None = None,
+        cap: int = 20_000,
+        cap_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
         self.ledger = ledger
         self.lock = lock or threading.Lock()
         self.cap = cap
+        self.cap_bytes = cap_bytes
         self.held: dict[str, Record] = {}
+        self.held_bytes = 0
 
     def offer(self, items: Iterable[Record | dict[str, Any]]) -> Outcome:
         """Append what can be appended now, hold what must wait, report the rest."""
@@ -103,6 +112,7 @@ class Inbox:
         while self.held:
             waiting = sorted(self.held.values(), key=lambda r: (r.seq, r.author))
             self.held.clear()
+            self.held_bytes = 0
             before = out.applied
             self._judge(waiting, out, retrying=True)
             if out.applied == before:
@@ -116,10 +126,10 @@ class Inbox:
             status = receipt.status
             if status == "applied":
                 out.applied += 1
-                self.held.pop(rec.hash, None)
+                self._unhold(rec)
             elif status == "duplicate":
                 out.duplicate += 1
-                self.held.pop(rec.hash, None)
+                self._unhold(rec)
             elif status == "equivocation":
                 out.equivocations += 1
             elif waits(receipt):
@@ -134,9 +144,14 @@ class Inbox:
     def _hold(self, rec: Record, out: Outcome, *, counted: bool) -> None:
         if rec.hash in self.held:
             return
-        if len(self.held) >= self.cap:
+        if len(self.held) >= self.cap or self.held_bytes + len(rec.payload) > self.cap_bytes:
             out.dropped += 1
             return
         self.held[rec.hash] = rec
+        self.held_bytes += len(rec.payload)
         if counted:
             out.held += 1
+
+    def _unhold(self, rec: Record) -> None:
+        if self.held.pop(rec.hash, None) is not None:
+            self.held_bytes -= len(rec.payload)

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,6 +33,7 @@ from reflow.federation.equivocation import flags_of
 from reflow.federation.inbox import Inbox, Outcome
 from reflow.node import Node
 
+CURSORS_FILE = "fed_cursors.json"
 MAX_STRIKES = 3  # refused records a peer may forward before it is cut off
 
 
@@ -65,7 +69,10 @@ class Puller:
         self.per_request = per_request
         self.strikes: dict[str, int] = {}
         self.evidence_cursor: dict[str, int] = {}
-        self.cursors: dict[str, int] = {}  # peer URL -> last position of its log pulled
+        # peer URL -> last position of its log pulled; kept in the data dir across restarts so
+        # a restarted node does not stream a peer's whole log again
+        self.cursor_file = node.settings.data_dir / CURSORS_FILE
+        self.cursors: dict[str, int] = _load_cursors(self.cursor_file)
 
     # -- database work, off the event loop -------------------------------------------------
 
@@ -155,7 +162,10 @@ class Puller:
                 if inflight is not None:  # a worker thread cannot be cancelled: let it finish
                     with contextlib.suppress(Exception):
                         await inflight
-            cursor = self.cursors[peer.url] = last
+            if last != cursor:
+                self.cursors[peer.url] = last
+                _save_cursors(self.cursor_file, self.cursors)
+            cursor = last
             if count < self.per_request:
                 return
 
@@ -248,3 +258,17 @@ class Puller:
 
 def _forks(out: Outcome) -> bool:
     return any(isinstance(e, ChainError) and e.field == "prev" for _, e in out.rejected)
+
+
+def _load_cursors(path: Path) -> dict[str, int]:
+    try:
+        raw = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {k: v for k, v in raw.items() if isinstance(k, str) and type(v) is int}
+
+
+def _save_cursors(path: Path, cursors: dict[str, int]) -> None:
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(cursors))
+    os.replace(tmp, path)
