@@ -46,25 +46,34 @@ _PG_PROBLEM = _pg_available()
 
 @pytest.fixture(scope="session")
 def pg_database_factory() -> Iterator[object]:
-    """Creates fresh PostgreSQL databases and drops them at the end of the session."""
+    """Makes a fresh, empty PostgreSQL database URL for each call.
+
+    One database is created per test session and each call gets its own schema in it (the URL
+    sets ``search_path``), so tests never see each other's data; the database is dropped at
+    the end. Schemas are used instead of databases because dropping a database forces a
+    checkpoint, which costs seconds each on a busy machine.
+    """
     if _PG_PROBLEM is not None:
         if os.environ.get("REFLOW_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"PostgreSQL is required here but does not answer: {_PG_PROBLEM}")
         pytest.skip(f"no PostgreSQL server: {_PG_PROBLEM}")
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    created: list[str] = []
+    db_name = f"reflow_test_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+    db_url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + db_name
+    session_db = create_engine(db_url, isolation_level="AUTOCOMMIT")
 
     def make() -> str:
-        name = f"reflow_test_{uuid.uuid4().hex[:16]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        created.append(name)
-        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        schema = f"t_{uuid.uuid4().hex[:16]}"
+        with session_db.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        return f"{db_url}?options=-csearch_path%3D{schema}"
 
     yield make
+    session_db.dispose()
     with admin.connect() as conn:
-        for name in created:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
     admin.dispose()
 
 
