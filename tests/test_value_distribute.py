@@ -57,7 +57,7 @@ def test_the_shirt_is_shared_to_the_cent_as_computed_by_hand(world: World) -> No
     assert anna["amount"] == "40.3"
     [line] = anna["lines"]
     assert (line["bucket"], line["rule"], line["weight"], line["bucketWeight"]) == (
-        "contributions" and "contributors",
+        "contributors",
         "contributions",
         "100",
         "134",
