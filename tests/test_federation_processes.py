@@ -169,3 +169,16 @@ def test_a_stopped_node_catches_up_after_restart(sqlite_net: Net) -> None:
         for node in (a, b, c):
             node.close()
     assert len({net.digest(n) for n in "abc"}) == 1
+
+
+@pytest.mark.slow  # two server starts and a few demo rounds: ~15-25 s on a busy machine
+def test_the_demo_runs_nodes_that_agree(tmp_path: Path) -> None:
+    from reflow.federation.demo import run_demo_nodes
+
+    first = free_port()
+    said: list[str] = []
+    last = run_demo_nodes(2, base_port=first, directory=tmp_path, seconds=3, every=1.0,
+                          interval=0.3, say=said.append)  # fmt: skip
+    assert said[0].startswith("2 nodes up")
+    assert [s["node"] for s in last] == ["node1", "node2"]
+    assert len({s["digest"] for s in last}) == 1 and last[0]["records"] > 8
