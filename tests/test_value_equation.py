@@ -27,7 +27,7 @@ def _eq(**more: Any) -> dict[str, Any]:
                 "of": "remainder",
                 "pays": {"contributions": {"kinds": ["work"]}},
             },
-        ],  # fmt: skip
+        ],
         "rates": {"work": {"*": "20"}},
         **more,
     }

@@ -81,7 +81,7 @@ def test_an_overpayment_settles_the_claim_and_no_more(world: World) -> None:
 
 
 def test_a_point_equation_gives_whole_points(world: World) -> None:
-    s, claim = _distributed(world, currency="reflow:point", name="points")
+    s, _claims = _distributed(world, currency="reflow:point", name="points")
     # 60 points: fund 6; 54 by value: Anna 40.29…, Ben 8.05…, collector 3.22…, makerspace
     # 2.41… round down to 40 + 8 + 3 + 2 = 53, and the point left goes to the largest remainder,
     # the makerspace's .41…, which keeps its 3 points (no claim on itself).
