@@ -16,6 +16,7 @@ from reflow.cli import bench_api
 from reflow.cli import govern_commands
 from reflow.cli import report_commands
 from reflow.cli import passport_commands, bench_trace
+from reflow.cli import value_commands
 
 app = typer.Typer(no_args_is_help=True, help="ReflowOS: a peer-to-peer economic network.")
 
@@ -31,6 +32,7 @@ govern_commands.register(app)
 report_commands.register(app)
 passport_commands.register(app)
 bench_trace.register(app)
+value_commands.register(app)
 
 
 def main() -> None:
