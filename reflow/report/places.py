@@ -14,6 +14,7 @@ as durable and as replayable as the records; loading a territory re-places every
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -43,10 +44,87 @@ _TERRITORIES: dict[str, Territory] = {}  # by the defining record's hash (conten
 
 LatLong = tuple[Decimal, Decimal]
 
+# Statements built once (building a statement costs more than running it on the hot path).
+_EP = t.event_places.c
+_Q_TERRITORY = select(t.territory.c.record, t.territory.c.h3_resolution).where(
+    t.territory.c.key == "current"
+)
+_Q_OBJECT = select(vf_objects.c.data, vf_objects.c.type).where(vf_objects.c.id == bindparam("i"))
+_Q_RESOURCE = select(resources).where(resources.c.id == bindparam("i"))
+_Q_PLACE = select(_EP.lat, _EP.long, _EP.origin_lat, _EP.origin_long).where(
+    _EP.event_id == bindparam("i")
+)
+_Q_PARENT = select(events.c.resource_inventoried_as).where(events.c.id == bindparam("i"))
+_Q_USED = (
+    select(events.c.id)
+    .join(records, records.c.hash == events.c.record)
+    .where(
+        events.c.resource_inventoried_as.in_([bindparam("a"), bindparam("b")]),
+        events.c.action == "use",
+        records.c.pos
+        < select(records.c.pos).where(records.c.hash == bindparam("h")).scalar_subquery(),
+    )
+    .limit(1)
+)
+
+
+_RAW_SQL: dict[str, dict[int, tuple[str, dict[str, Any]]]] = {}
+
+
+def _raw(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Run a prebuilt statement on the DBAPI cursor of the same transaction: on the ingest hot
+    path SQLAlchemy's per-execute overhead costs more than SQLite's work."""
+    name = conn.dialect.name
+    compiled = _RAW_SQL.setdefault(name, {})
+    key = id(stmt)  # the statements are module constants
+    if key not in compiled:
+        dialect = conn.dialect
+        if name == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            dialect = sqlite.dialect(paramstyle="named")
+        c = stmt.compile(dialect=dialect)
+        compiled[key] = (str(c), dict(c.params))  # constants in the statement are binds too
+    sql, defaults = compiled[key]
+    cur = conn.connection.cursor()
+    try:
+        cur.execute(sql, {**defaults, **params})
+        return list(cur.fetchall()) if cur.description else []
+    finally:
+        cur.close()
+
+
+class _TxCache(threading.local):
+    """What one commit transaction has read: every write of the batch precedes the projectors,
+    so within a transaction a read never goes stale. Reset when the transaction changes."""
+
+    def __init__(self) -> None:
+        self.tx: Any = None
+        self.objects: dict[str, dict[str, Any] | None] = {}
+        self.places: dict[str, tuple[str | None, ...] | None] = {}
+        self.territory: Territory | None = None
+
+
+_TX = _TxCache()
+
+
+def _cache(conn: Connection) -> _TxCache:
+    tx = conn.get_transaction()
+    if _TX.tx is not tx or tx is None:
+        _TX.tx = tx
+        _TX.objects = {}
+        _TX.places = {}
+        _TX.territory = None
+    return _TX
+
 
 def current_territory(conn: Connection) -> Territory:
-    row = conn.execute(select(t.territory).where(t.territory.c.key == "current")).first()
-    key = row.record if row else ""
+    cache = _cache(conn)
+    if cache.territory is not None:
+        return cache.territory
+    found_rows = _raw(conn, _Q_TERRITORY, {})
+    row = found_rows[0] if found_rows else None
+    key = row[0] if row else ""
     found = _TERRITORIES.get(key)
     if found is None:
         ds = [
@@ -58,23 +136,26 @@ def current_territory(conn: Connection) -> Territory:
             )
             for d in conn.execute(select(t.districts).order_by(t.districts.c.id))
         ]
-        found = Territory(ds, row.h3_resolution if row else DEFAULT_H3_RESOLUTION)
+        found = Territory(ds, row[1] if row else DEFAULT_H3_RESOLUTION)
         if len(_TERRITORIES) > 16:
             _TERRITORIES.clear()
         _TERRITORIES[key] = found
+    cache.territory = found
     return found
 
 
 def _object(conn: Connection, oid: str | None) -> dict[str, Any] | None:
     if not oid:
         return None
-    row = conn.execute(
-        select(vf_objects.c.data, vf_objects.c.type).where(vf_objects.c.id == oid)
-    ).first()
-    if row is None:
-        return None
-    data: dict[str, Any] = json.loads(row.data)
-    data["@type"] = row.type
+    cache = _cache(conn).objects
+    if oid in cache:
+        return cache[oid]
+    rows = _raw(conn, _Q_OBJECT, {"i": oid})
+    data: dict[str, Any] | None = None
+    if rows:
+        data = json.loads(rows[0][0])
+        data["@type"] = rows[0][1]
+    cache[oid] = data
     return data
 
 
@@ -90,20 +171,23 @@ def _resource(conn: Connection, rid: str | None, changes: Changes) -> ResourceSt
         return None
     if rid in changes.resources:
         return changes.resources[rid]
-    row = conn.execute(select(resources).where(resources.c.id == rid)).first()
+    row = conn.execute(_Q_RESOURCE, {"i": rid}).first()
     return codec.resource_from_row(row) if row else None
 
 
-def _row_place(conn: Connection, event_id: str | None, prefix: str = "") -> LatLong | None:
+def _row_place(conn: Connection, event_id: str | None, origin: bool = False) -> LatLong | None:
+    """The place (or the origin) of an event already projected."""
     if not event_id:
         return None
-    c = t.event_places.c
-    row = conn.execute(
-        select(c[prefix + "lat"], c[prefix + "long"]).where(c.event_id == event_id)
-    ).first()
-    if row is None or row[0] is None:
+    cache = _cache(conn).places
+    if event_id not in cache:
+        rows = _raw(conn, _Q_PLACE, {"i": event_id})
+        cache[event_id] = rows[0] if rows else None
+    found = cache[event_id]
+    if found is None:
         return None
-    return Decimal(row[0]), Decimal(row[1])
+    lat, long = (found[2], found[3]) if origin else (found[0], found[1])
+    return None if lat is None or long is None else (Decimal(lat), Decimal(long))
 
 
 def utc_time(value: str | None) -> str | None:
@@ -123,18 +207,8 @@ def _used_before(conn: Connection, rids: list[str], record_hash: str) -> bool:
 
     "Before" is log order: a batch writes all its events before the projectors run.
     """
-    pos = select(records.c.pos).where(records.c.hash == record_hash).scalar_subquery()
-    row = conn.execute(
-        select(events.c.id)
-        .join(records, records.c.hash == events.c.record)
-        .where(
-            events.c.resource_inventoried_as.in_(rids),
-            events.c.action == "use",
-            records.c.pos < pos,
-        )
-        .limit(1)
-    ).first()
-    return row is not None
+    params = {"a": rids[0], "b": rids[-1], "h": record_hash}
+    return bool(_raw(conn, _Q_USED, params))
 
 
 def _text(v: Decimal | None) -> str | None:
@@ -174,7 +248,7 @@ def place_event(conn: Connection, rec: Record, ev: EventState, changes: Changes)
     if ev.action in CREATING:
         origin = place
     else:
-        origin = _row_place(conn, res.created_by if res else None, "origin_")
+        origin = _row_place(conn, res.created_by if res else None, origin=True)
 
     uris = [*spec.get("resourceClassifiedAs", ()), *(res.classified_as if res else ())]
     uris += body.get("resourceClassifiedAs") or []
@@ -189,11 +263,9 @@ def place_event(conn: Connection, rec: Record, ev: EventState, changes: Changes)
     reuse = False
     if ev.action in HANDOVER | {"consume"} and res is not None:
         rids = [res.id]
-        parent = conn.execute(
-            select(events.c.resource_inventoried_as).where(events.c.id == res.created_by)
-        ).scalar() if res.created_by else None  # fmt: skip
-        if parent and parent != res.id:
-            rids.append(parent)
+        parent = _raw(conn, _Q_PARENT, {"i": res.created_by}) if res.created_by else None
+        if parent and parent[0][0] and parent[0][0] != res.id:
+            rids.append(parent[0][0])
         reuse = _used_before(conn, rids, rec.hash)
 
     mass, reason = mass_kg(ev.resource_quantity, ev.resource_unit, spec)
@@ -264,10 +336,19 @@ def relocate_all(conn: Connection) -> int:
     return len(updates)
 
 
+_INSERT = t.event_places.insert().values({c.name: bindparam(c.name) for c in t.event_places.c})
+
+
+def _raw_insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        _raw(conn, _INSERT, row)
+
+
 def project(conn: Connection, rec: Record, changes: Changes) -> None:
     """``PROJECTORS`` entry: place the events a record created; re-place all on a new territory."""
     if rec.kind == "territory.define":
         conn.execute(t.districts.delete().where(t.districts.c.record != rec.hash))
+        _cache(conn).territory = None  # this transaction just wrote a new one
         relocate_all(conn)
         return
     rows = []
@@ -276,6 +357,14 @@ def project(conn: Connection, rec: Record, changes: Changes) -> None:
             continue  # an older event marked as corrected: its row goes below
         if ev.corrects:
             conn.execute(t.event_places.delete().where(t.event_places.c.event_id == ev.corrects))
-        rows.append(place_event(conn, rec, ev, changes))
+            _cache(conn).places.pop(ev.corrects, None)
+        row = place_event(conn, rec, ev, changes)
+        rows.append(row)
+        _cache(conn).places[ev.id] = (
+            row["lat"],
+            row["long"],
+            row["origin_lat"],
+            row["origin_long"],
+        )
     if rows:
-        conn.execute(t.event_places.insert(), rows)
+        _raw_insert(conn, rows)
