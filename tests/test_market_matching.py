@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 from market_world import C, Market, hours
-from support import World, qty
+from support import NETWORK, World, qty
 
 from reflow.errors import RuleViolation
 from reflow.market.matching import bounding_box, haversine_km, matches
@@ -19,6 +19,8 @@ from reflow.market.search import find
 from reflow.market.service import accept, intent, publish
 from reflow.market.stream import MatchStream, announce_applied
 from reflow.node import Node
+from reflow.store.digest import state_digest
+from reflow.store.rebuild import rebuild
 
 HERE = ("52.3700", "4.8900")
 
@@ -136,6 +138,9 @@ def test_proposals_that_must_never_match(world: World) -> None:
     invited = market.offer(them, resourceClassifiedAs=wool, atLocation=close,
                            proposal={"proposedTo": [me]})  # fmt: skip
     assert invited in [m.proposal for m in matches(world.ledger.store, ask, at=at)]
+    before = state_digest(world.ledger.store)
+    rebuild(world.ledger.store, NETWORK)  # withdrawals and acceptances replay to the same state
+    assert state_digest(world.ledger.store) == before
 
 
 def test_publishing_notifies_the_agents_whose_proposals_match(node: Node) -> None:
