@@ -129,6 +129,14 @@ def _dec(v: str | None) -> Decimal | None:
     return Decimal(v) if v is not None else None
 
 
+_EV_COLS = (
+    "SELECT id, action, provider, receiver, input_of, output_of, resource_inventoried_as, "
+    "to_resource_inventoried_as, resource_conforms_to, resource_quantity, resource_unit, "
+    "effort_quantity, effort_unit, COALESCE(has_point_in_time, has_end, has_beginning), "
+    "corrected_by "
+)
+
+
 def load_facts(store: SqlStore, product: str) -> Facts:
     """The events, resources and processes behind ``product``: one recursive query, few IN's."""
     graph = load_graph(store, Node(RESOURCE, product), "back")
@@ -136,25 +144,28 @@ def load_facts(store: SqlStore, product: str) -> Facts:
     events: dict[str, Ev] = {}
     resources: dict[str, Res] = {}
     plans: dict[str, str] = {}
-    ev_sql = text(
-        "SELECT id, action, provider, receiver, input_of, output_of, resource_inventoried_as, "
-        "to_resource_inventoried_as, resource_conforms_to, resource_quantity, resource_unit, "
-        "effort_quantity, effort_unit, COALESCE(has_point_in_time, has_end, has_beginning), "
-        "corrected_by FROM economic_events WHERE id IN :ids"
-    ).bindparams(bindparam("ids", expanding=True))
+    ev_sql = text(_EV_COLS + "FROM economic_events WHERE id IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
     res_sql = text(
         "SELECT id, conforms_to, unit, primary_accountable FROM economic_resources WHERE id IN :ids"
     ).bindparams(bindparam("ids", expanding=True))
     proc_sql = text(
         "SELECT id, data FROM vf_objects WHERE type = 'Process' AND id IN :ids"
     ).bindparams(bindparam("ids", expanding=True))
+    # A process's other outputs (a second shirt) are not on the way back, but they take their
+    # part of the process: fetch every output of the processes reached.
+    outs_sql = text(_EV_COLS + "FROM economic_events WHERE output_of IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
     with store.engine.connect() as conn:
-        for part in _chunks(ids):
-            for r in conn.execute(ev_sql, {"ids": part}):
-                events[r[0]] = Ev(
-                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], _dec(r[9]), r[10],
-                    _dec(r[11]), r[12], r[13], r[14],
-                )  # fmt: skip
+        for sql, keys in ((ev_sql, ids), (outs_sql, sorted(graph.processes))):
+            for part in _chunks(keys):
+                for r in conn.execute(sql, {"ids": part}):
+                    events[r[0]] = Ev(
+                        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], _dec(r[9]), r[10],
+                        _dec(r[11]), r[12], r[13], r[14],
+                    )  # fmt: skip
         rids = sorted({x for e in events.values() for x in (e.res, e.to) if x} | {product})
         for part in _chunks(rids):
             for r in conn.execute(res_sql, {"ids": part}):
