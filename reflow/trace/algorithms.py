@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reflow.errors import NotFound
-from reflow.trace.graph import EVENT, PROCESS, RESOURCE, EventLink, FlowGraph, Node
+from reflow.trace.graph import EVENT, PROCESS, RESOURCE, EventLink, FlowGraph, Node, paused_gc
 
 LINEAGE, INPUT = "lineage", "input"
 PAIR_BACK = {"modify": "accept", "dropoff": "pickup", "separate": "combine"}
@@ -313,12 +313,14 @@ def _check_start(g: FlowGraph, start: Node) -> None:
 
 def trace(g: FlowGraph, start: Node, depth: int | None = None) -> FlowResult:
     """Everything that went into ``start``, walking backwards; ``depth`` limits the steps."""
-    return _Walk(g, False, depth).run(start)
+    with paused_gc():
+        return _Walk(g, False, depth).run(start)
 
 
 def track(g: FlowGraph, start: Node, depth: int | None = None) -> FlowResult:
     """Everything ``start`` went into, walking forwards; ``depth`` limits the steps."""
-    return _Walk(g, True, depth).run(start)
+    with paused_gc():
+        return _Walk(g, True, depth).run(start)
 
 
 def _sorted(nodes: Iterable[Node]) -> list[Node]:
