@@ -150,11 +150,15 @@ def run(records: int = 100_000, *, agents: int = 200, seed: int = 7, side: int =
                 PeerBook(root / "b").add(f"http://127.0.0.1:{port_a}")
                 PeerBook(root / "a").add(f"http://127.0.0.1:{port_b}")
                 converged = None
-                while time.perf_counter() - started < 120:
+                while time.perf_counter() - started < 300:
                     if _heads(port_a) == _heads(port_b):
                         converged = time.perf_counter() - started
                         break
                     time.sleep(0.05)
+                peers = {
+                    name: httpx.get(f"http://127.0.0.1:{p}/fed/peers", timeout=30).json()
+                    for name, p in (("a", port_a), ("b", port_b))
+                }
                 digests = [
                     httpx.get(f"http://127.0.0.1:{p}/fed/digest", timeout=120).json()["digest"]
                     for p in (port_a, port_b)
@@ -181,6 +185,7 @@ def run(records: int = 100_000, *, agents: int = 200, seed: int = 7, side: int =
         "convergence_s": round(converged, 2) if converged is not None else None,
         "target_convergence_s": 5.0,
         "digests_equal": digests[0] == digests[1],
+        **({} if converged is not None else {"peer_status": peers}),
     }
 
 

@@ -55,6 +55,10 @@ def serve(
     """Run a replicating node until interrupted (what ``reflow node-serve`` does)."""
     import uvicorn
 
+    from reflow.federation.peers import PeerBook
+
+    for url in node.settings.peers:  # REFLOW_PEERS
+        PeerBook(node.settings.data_dir).add(url)
     app = build_app(node, sync=sync, interval=interval, own_url=f"http://{host}:{port}")
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
 
