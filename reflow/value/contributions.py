@@ -96,7 +96,7 @@ class Contribution:
 
     def as_dict(self) -> dict[str, Any]:
         def s(d: Decimal | None) -> str | None:
-            return None if d is None else _text(d)
+            return None if d is None else decimal_text(d)
 
         return {
             "kind": self.kind, "agent": self.agent, "event": self.event,
@@ -106,7 +106,7 @@ class Contribution:
         }  # fmt: skip
 
 
-def _text(d: Decimal) -> str:
+def decimal_text(d: Decimal) -> str:
     """Exact text, at most 6 decimals (explanations are read by people)."""
     q = d.quantize(Decimal("0.000001")) if d.as_tuple().exponent < -6 else d  # type: ignore[operator]
     out = format(q, "f")

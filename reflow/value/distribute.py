@@ -30,7 +30,7 @@ from reflow.store.sqlstore import SqlStore
 from reflow.value.contributions import (
     PRECISION,
     Contribution,
-    _text,
+    decimal_text,
     find_contributions,
 )
 from reflow.value.equation import POINT, Bucket, Equation, parse_equation
@@ -57,9 +57,9 @@ class Line:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "bucket": self.bucket, "rule": self.rule, "amount": _text(self.amount),
-            "exact": _text(self.exact), "weight": _text(self.weight),
-            "bucketWeight": _text(self.bucket_weight),
+            "bucket": self.bucket, "rule": self.rule, "amount": decimal_text(self.amount),
+            "exact": decimal_text(self.exact), "weight": decimal_text(self.weight),
+            "bucketWeight": decimal_text(self.bucket_weight),
             "contributions": [c.as_dict() for c in self.contributions],
         }  # fmt: skip
 
@@ -72,7 +72,7 @@ class Share:
     kept: bool = False  # the income's receiver: no claim
 
     def as_dict(self) -> dict[str, Any]:
-        return {"agent": self.agent, "amount": _text(self.amount), "kept": self.kept,
+        return {"agent": self.agent, "amount": decimal_text(self.amount), "kept": self.kept,
                 "lines": [x.as_dict() for x in self.lines]}  # fmt: skip
 
 
@@ -99,11 +99,11 @@ class Plan:
         for s in self.shares:
             if s.kept or s.amount <= 0:
                 continue
-            out.append({
-                "receiver": s.agent,
-                "resourceQuantity": {"hasNumericalValue": _text(s.amount), "hasUnit": self.unit},
-                "explanation": [x.as_dict() for x in s.lines],
-            })  # fmt: skip
+            quantity = {"hasNumericalValue": decimal_text(s.amount), "hasUnit": self.unit}
+            explanation = [x.as_dict() for x in s.lines]
+            out.append(
+                {"receiver": s.agent, "resourceQuantity": quantity, "explanation": explanation}
+            )
         return out
 
     def body(self) -> dict[str, Any]:
@@ -114,7 +114,7 @@ class Plan:
     def as_dict(self) -> dict[str, Any]:
         return {
             "equation": self.equation.id, "income": self.income, "product": self.product,
-            "receiver": self.receiver, "unit": self.unit, "total": _text(self.pot),
+            "receiver": self.receiver, "unit": self.unit, "total": decimal_text(self.pot),
             "shares": [s.as_dict() for s in self.shares],
             "contributions": [c.as_dict() for c in self.contributions],
         }  # fmt: skip

@@ -17,7 +17,7 @@ from reflow.errors import NotFound
 from reflow.ledger.keys import KeyPair
 from reflow.node import Node
 from reflow.store.sqlstore import SqlStore
-from reflow.value.contributions import _text
+from reflow.value.contributions import decimal_text
 from reflow.value.distribute import EQUATION_TYPE, Plan, plan_distribution
 from reflow.value.equation import Equation, parse_equation
 from reflow.value.kinds import DISTRIBUTION_TYPE, distribution_id
@@ -89,8 +89,9 @@ class ClaimStatus:
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "provider": self.provider, "receiver": self.receiver,
-            "quantity": _text(self.quantity), "unit": self.unit, "settled": _text(self.settled),
-            "remaining": _text(self.remaining), "status": self.status,
+            "quantity": decimal_text(self.quantity), "unit": self.unit,
+            "settled": decimal_text(self.settled), "remaining": decimal_text(self.remaining),
+            "status": self.status,
             "triggeredBy": self.triggered_by, "settledBy": list(self.events),
         }  # fmt: skip
 
