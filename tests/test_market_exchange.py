@@ -16,8 +16,9 @@ from support import NETWORK, World, qty
 
 from reflow.errors import AuthorisationError, NotFound, RuleViolation
 from reflow.market.matching import matches, open_proposals
-from reflow.market.service import agreement_status
+from reflow.market.service import accept, agreement_status, intent, publish
 from reflow.market.tables import intents
+from reflow.node import Node
 from reflow.store.digest import state_digest
 from reflow.store.rebuild import rebuild
 
@@ -227,3 +228,20 @@ def test_answering_a_request_directly_commits_the_acceptor_to_give(world: World)
     assert work["resourceClassifiedAs"] == [C["sewing"]]
     assert (pay["provider"], pay["receiver"], pay["resourceQuantity"]) == (cafe, tailor, eur)
     assert matches(world.ledger.store, ask) == []  # nothing more is needed
+
+
+def test_an_acceptance_names_the_records_it_was_judged_against(node: Node) -> None:
+    shop = node.new_agent("Organization", {"name": "Workshop"})
+    maker = node.new_agent("Organization", {"name": "Maker"})
+    given = intent("offer", shop.public, qty(40), classes=[C["cotton"]])
+    offer = publish(node, shop, {"purpose": "offer"}, [given], stream=None)["proposal"]
+    first = accept(node, maker, offer, qty(5))
+    second = accept(node, maker, offer, qty(5))
+    *_, last = (r for r in node.store.iter_records() if r.kind == "market.accept")
+    # the publication, and the first acceptance (the last to change the intent's quantity)
+    assert set(last.deps) == {
+        node.store.object(offer).record,
+        node.store.object(first["agreement"]).record,
+    }
+    assert node.store.object(second["agreement"]).record == last.hash
+    assert first["agreement"] != second["agreement"]

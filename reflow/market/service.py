@@ -83,7 +83,8 @@ def publish(
 
 
 def withdraw(node: Node, key: KeyPair, proposal_id: str) -> dict[str, Any]:
-    receipt = node.submit(key, "market.withdraw", {"proposal": proposal_id})
+    deps = _writers(node.store, [proposal_id])
+    receipt = node.submit(key, "market.withdraw", {"proposal": proposal_id}, deps=deps)
     return {"proposal": proposal_id, "record": receipt.hash}
 
 
@@ -102,8 +103,28 @@ def accept(
         body["own"] = own
     if note:
         body["note"] = note
-    receipt = node.submit(key, "market.accept", body)
+    deps = _writers(node.store, [proposal_id, *([own] if own else [])])
+    receipt = node.submit(key, "market.accept", body, deps=deps)
     return {"agreement": receipt.created["Agreement"], "created": receipt.created}
+
+
+def _writers(store: Any, proposal_ids: list[str]) -> list[str]:
+    """The records that last wrote these proposals and their primary intents (the ``deps``).
+
+    A node that receives the acceptance by replication applies it only after them, so it judges
+    it against the same proposal and the same available quantity as the node that signed it.
+    """
+    out: set[str] = set()
+    for pid in proposal_ids:
+        prop = store.object(pid)
+        if prop is None:
+            continue  # the ledger refuses the record and names the field
+        out.add(prop.record)
+        for iid in prop.data.get("publishes", []):
+            intent = store.object(iid)
+            if intent is not None:
+                out.add(intent.record)
+    return sorted(out)
 
 
 def agreement_status(store: Any, agreement_id: str) -> dict[str, Any]:
