@@ -17,6 +17,7 @@ SERVICE_MODULES: tuple[str, ...] = (
     "reflow.report.kinds",
     "reflow.api.compat_kinds",
     "reflow.value.kinds",
+    "reflow.plan.kinds",
 )
 
 

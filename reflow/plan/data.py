@@ -1,0 +1,291 @@
+"""What the planner reads from the projections: inventory, reservations, offers of work, vehicles.
+
+Vehicles (a documented convention, since VF has no capacity field): an EconomicResource is a
+vehicle when it, or its ResourceSpecification, is classified ``reflow:vehicle``; its capacity per
+trip is the classification ``reflow:vehicle-capacity-kg:<decimal>`` on the resource or its
+specification (the resource's wins). A vehicle is at its ``currentLocation``; its custodian
+drives it. Masses come from the resource's unit when it is a mass, else ``massPerUnit`` of its
+specification times the quantity.
+
+Availability of people is what they offer on the market: open ``work`` offers (the skill is
+the intent's ``resourceConformsTo`` or classes; the hours ``availableQuantity``; the window
+``hasBeginning``/``hasEnd``), less the hours other live plans already committed against them.
+Inventory a live plan reserved (``plan_reservations``, less what its commitment fulfilled) is
+not available to another plan.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from reflow.errors import UnitError
+from reflow.market.matching import haversine_km
+from reflow.market.tables import fulfilments, intents
+from reflow.plan.explode import Allocation, Netter
+from reflow.plan.recipes import HOUR, Key
+from reflow.plan.tables import cancellations, commitments, reservations
+from reflow.store.schema import resources, vf_objects
+from reflow.vf.units import compatible, convert
+
+VEHICLE = "reflow:vehicle"
+CAPACITY = "reflow:vehicle-capacity-kg:"
+KG = "om2:kilogram"
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class Stock:
+    id: str
+    spec: str
+    holder: str
+    onhand: Decimal
+    unit: str
+    stage: str | None
+    state: str | None
+    lat: float | None
+    long: float | None
+    classes: list[str]
+
+
+@dataclass(slots=True)
+class Offer:
+    intent: str
+    agent: str
+    spec: str | None
+    classes: set[str]
+    hours: Decimal
+    begins: datetime | None
+    ends: datetime | None
+    lat: float | None
+    long: float | None
+
+
+@dataclass(slots=True)
+class Vehicle:
+    id: str
+    custodian: str
+    capacity_kg: Decimal
+    lat: float | None
+    long: float | None
+
+
+@dataclass(slots=True)
+class PlanData:
+    """A snapshot of what a plan may count on, read once per planning run."""
+
+    places: dict[str, tuple[float, float]]
+    specs: dict[str, dict[str, Any]]
+    stock: dict[str, list[Stock]]
+    reserved: dict[str, Decimal]
+    offers: list[Offer]
+    vehicles: list[Vehicle]
+    taken: dict[str, Decimal] = field(default_factory=dict)  # allocated in this run
+
+    def distance(
+        self, a: tuple[float, float] | None, lat: float | None, long: float | None
+    ) -> float | None:
+        if a is None or lat is None or long is None:
+            return None
+        return haversine_km(a[0], a[1], lat, long)
+
+    def mass_kg(self, spec: str | None, quantity: Decimal, unit: str) -> Decimal:
+        try:
+            if compatible(unit, KG):
+                return convert(quantity, unit, KG)
+        except UnitError:
+            pass
+        per = (self.specs.get(spec or "") or {}).get("massPerUnit")
+        if per:
+            try:
+                return quantity * convert(Decimal(per["hasNumericalValue"]), per["hasUnit"], KG)
+            except UnitError:
+                return Decimal(0)
+        return Decimal(0)
+
+    def netter(self, at: tuple[float, float] | None, radius_km: float) -> Netter:
+        """A netting function for ``explode``: nearest available stock first, within radius."""
+
+        def net(key: Key, quantity: Decimal, unit: str) -> list[Allocation]:
+            spec, stage, state = key
+            cands: list[tuple[float, Stock, Decimal]] = []
+            for s in self.stock.get(spec, ()):
+                if (stage is not None and s.stage != stage) or (
+                    state is not None and s.state != state
+                ):
+                    continue
+                d = self.distance(at, s.lat, s.long)
+                if at is not None and (d is None or d > radius_km):
+                    continue
+                free = (
+                    s.onhand
+                    - self.reserved.get(s.id, Decimal(0))
+                    - self.taken.get(s.id, Decimal(0))
+                )
+                if free <= 0:
+                    continue
+                try:
+                    free_in = convert(free, s.unit, unit)
+                except UnitError:
+                    continue
+                cands.append((d or 0.0, s, free_in))
+            cands.sort(key=lambda c: (c[0], c[1].id))
+            out: list[Allocation] = []
+            left = quantity
+            for d, s, free_in in cands:
+                if left <= 0:
+                    break
+                take = min(left, free_in)
+                left -= take
+                native = convert(take, unit, s.unit)
+                self.taken[s.id] = self.taken.get(s.id, Decimal(0)) + native
+                out.append(Allocation(s.id, s.holder, take, unit, d, s.lat, s.long, native, s.unit))
+            others = [
+                {"resource": s.id, "holder": s.holder, "distanceKm": round(d, 3), "free": str(f)}
+                for d, s, f in cands[len(out) : len(out) + 3]
+            ]
+            for a in out:
+                a.alternatives = others
+            return out
+
+        return net
+
+
+def load(store: Any, specs: Iterable[str], exclude_plan: str | None = None) -> PlanData:
+    specs = sorted(set(specs))
+    with store.engine.connect() as conn:
+        places: dict[str, tuple[float, float]] = {}
+        spec_data: dict[str, dict[str, Any]] = {}
+        for row in conn.execute(
+            select(vf_objects.c.id, vf_objects.c.type, vf_objects.c.data).where(
+                vf_objects.c.type.in_(("SpatialThing", "ResourceSpecification")),
+                vf_objects.c.deleted.is_(False),
+            )
+        ):
+            d = json.loads(row.data)
+            if row.type == "ResourceSpecification":
+                spec_data[row.id] = d
+            elif d.get("lat") is not None and d.get("long") is not None:
+                places[row.id] = (float(Decimal(d["lat"])), float(Decimal(d["long"])))
+        vehicle_specs = [
+            k for k, d in spec_data.items() if VEHICLE in (d.get("resourceClassifiedAs") or [])
+        ]
+        stock: dict[str, list[Stock]] = {}
+        vehicles: list[Vehicle] = []
+        wanted = set(specs) | set(vehicle_specs)
+        res_rows = conn.execute(
+            select(resources).where(
+                (resources.c.conforms_to.in_(sorted(wanted)))
+                | resources.c.classified_as.like(f'%"{VEHICLE}"%')
+            )
+        ).all()
+        for r in res_rows:
+            onhand = Decimal(r.onhand_quantity)
+            loc = places.get(r.current_location or "")
+            classes = json.loads(r.classified_as or "[]")
+            spec_classes = (spec_data.get(r.conforms_to or "") or {}).get(
+                "resourceClassifiedAs"
+            ) or []
+            s = Stock(
+                r.id, r.conforms_to or "", r.custodian or r.primary_accountable or "", onhand,
+                r.unit or "", r.stage, r.state, loc[0] if loc else None, loc[1] if loc else None,
+                classes,
+            )  # fmt: skip
+            if VEHICLE in classes or VEHICLE in spec_classes:
+                cap = _capacity(classes) or _capacity(spec_classes)
+                if cap is not None and onhand > 0:
+                    vehicles.append(Vehicle(r.id, s.holder, cap, s.lat, s.long))
+                continue
+            if onhand > 0 and r.conforms_to in specs:
+                stock.setdefault(r.conforms_to, []).append(s)
+        reserved = _reserved(conn, exclude_plan)
+        offers = _offers(conn, exclude_plan)
+    return PlanData(places, spec_data, stock, reserved, offers, vehicles)
+
+
+def _capacity(classes: list[str]) -> Decimal | None:
+    for c in classes:
+        if c.startswith(CAPACITY):
+            return Decimal(c[len(CAPACITY) :])
+    return None
+
+
+def _live(plan_col: Any, id_col: Any, exclude_plan: str | None) -> Any:
+    cancelled = select(cancellations.c.id)
+    cond = id_col.not_in(cancelled)
+    if exclude_plan is not None:
+        cond = and_(cond, plan_col != exclude_plan)
+    return cond
+
+
+def _reserved(conn: Any, exclude_plan: str | None) -> dict[str, Decimal]:
+    done = (
+        select(fulfilments.c.commitment, func.count().label("n"))
+        .group_by(fulfilments.c.commitment)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(reservations, done.c.n)
+        .outerjoin(done, done.c.commitment == reservations.c.commitment)
+        .where(_live(reservations.c.plan, reservations.c.commitment, exclude_plan))
+    ).all()
+    fulfilled: dict[str, Decimal] = {}
+    ids = [r.commitment for r in rows if r.n]
+    if ids:
+        for f in conn.execute(select(fulfilments).where(fulfilments.c.commitment.in_(ids))):
+            fulfilled[f.commitment] = fulfilled.get(f.commitment, Decimal(0)) + Decimal(f.quantity)
+    out: dict[str, Decimal] = {}
+    for r in rows:
+        left = Decimal(r.quantity) - fulfilled.get(r.commitment, Decimal(0))
+        if left > 0:
+            out[r.resource] = out.get(r.resource, Decimal(0)) + left
+    return out
+
+
+def _offers(conn: Any, exclude_plan: str | None) -> list[Offer]:
+    used: dict[str, Decimal] = {}
+    for c in conn.execute(
+        select(commitments.c.intent, commitments.c.quantity, commitments.c.unit).where(
+            commitments.c.intent.is_not(None),
+            _live(commitments.c.plan, commitments.c.id, exclude_plan),
+        )
+    ):
+        used[c.intent] = used.get(c.intent, Decimal(0)) + convert(Decimal(c.quantity), c.unit, HOUR)
+    out = []
+    for r in conn.execute(
+        select(intents)
+        .where(
+            intents.c.purpose == "offer",
+            intents.c.is_work.is_(True),
+            intents.c.status == "open",
+            intents.c.role == "primary",
+        )
+        .order_by(intents.c.id)
+    ):
+        if r.available is None or r.unit is None:
+            continue
+        try:
+            hours = convert(Decimal(r.available), r.unit, HOUR) - used.get(r.id, Decimal(0))
+        except UnitError:
+            continue
+        if hours <= 0:
+            continue
+        out.append(
+            Offer(
+                r.id, r.provider or r.agent, r.spec, set(json.loads(r.classes)), hours,
+                parse_time(r.begins), parse_time(r.ends), r.lat, r.long,
+            )
+        )  # fmt: skip
+    return out

@@ -1,0 +1,144 @@
+"""Planning the textile scenario: 50 insulation panels due in 10 days, from used garments.
+
+The recipe: collect used garments → sort → shred into fibre → press panels. Inventory covers
+part of the fibre and part of the garments; two sorters and one press operator offer hours; one
+van carries 300 kg. The plan must net inventory at every level, schedule backwards from the due
+date, assign work and loads, explain its choices, and ask the market for what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from plan_scene import NOW, Scene, qty, textile
+from sqlalchemy import select
+
+from reflow.market.tables import intents
+from reflow.node import Node
+from reflow.plan import service
+
+
+@pytest.fixture
+def planned(node: Node) -> tuple[Scene, dict[str, str], dict, dict]:
+    s, ids = textile(node)
+    out = service.plan_from_demand(
+        node, s.keys[s.coord], ids["panel"], qty(50, "om2:one"), NOW + timedelta(days=10),
+        s.hub, now=NOW,
+    )  # fmt: skip
+    return s, ids, out, service.show(node.store, out["plan"])
+
+
+def _netting(out: dict, spec: str, stage: str | None = None) -> dict:
+    return next(n for n in out["netting"] if n["spec"] == spec and n["stage"] == stage)
+
+
+def test_netting_subtracts_inventory_at_every_level(planned) -> None:
+    _s, ids, out, _show = planned
+    fibre = _netting(out, ids["fibre"])
+    assert (fibre["gross"], fibre["netted"], fibre["net"]) == ("200", "80", "120")
+    assert _netting(out, ids["sorted"])["gross"] == "150"  # 120 kg fibre × 5/4
+    collected = _netting(out, ids["garments"], ids["collecting"])
+    assert (collected["net"], collected["madeBy"]) == ("150", "collect used garments")
+    raw = _netting(out, ids["garments"])
+    assert (raw["gross"], raw["netted"], raw["net"], raw["madeBy"]) == ("150", "100", "50", None)
+
+
+def test_processes_are_scheduled_backwards_from_the_due_date(planned) -> None:
+    _s, _ids, out, show = planned
+    times = {p["name"]: (p["begins"][:16], p["ends"][:16]) for p in show["processes"]}
+    assert times["press panels"] == ("2026-03-11T08:00", "2026-03-12T08:00")
+    assert times["shred into fibre"] == ("2026-03-10T08:00", "2026-03-11T08:00")
+    assert times["sort"] == ("2026-03-08T08:00", "2026-03-10T08:00")
+    assert times["collect used garments"] == ("2026-03-07T08:00", "2026-03-08T08:00")
+    assert out["lateByHours"] == "0"
+    assert out["criticalPath"] == ["collect used garments", "sort", "shred into fibre",
+                                   "press panels"]  # fmt: skip
+
+
+def _commitments(show: dict, role: str) -> list[dict]:
+    procs = [c for p in show["processes"] for c in p["commitments"]]
+    return [c for c in procs + show["loose"] if c["role"] == role]
+
+
+def test_work_goes_to_who_offers_the_skill_within_their_hours(planned) -> None:
+    _s, ids, out, show = planned
+    assert out["solver"]["status"] == "OPTIMAL"
+    work = _commitments(show, "work")
+    sorting = {c["provider"]: Decimal(c["quantity"]) for c in work if c["spec"] == ids["sorting"]}
+    assert sum(sorting.values()) == 15  # 150 kg × 0.1 h
+    assert set(sorting) <= {ids["sorter_Sara"], ids["sorter_Omar"]}
+    assert sorting.get(ids["sorter_Sara"], 0) <= 10 and sorting.get(ids["sorter_Omar"], 0) <= 8
+    press = [c for c in work if c["spec"] == ids["pressing"]]
+    assert [(c["provider"], c["quantity"]) for c in press] == [(ids["presser"], "25")]
+
+
+def test_inputs_come_from_their_holders_and_loads_go_by_van(planned) -> None:
+    _s, ids, _out, show = planned
+    supplies = {c["resource"]: c["quantity"] for c in _commitments(show, "supply")}
+    assert supplies == {ids["fibre_stock"]: "80", ids["bin_a"]: "60", ids["bin_b"]: "40"}
+    pickups = [c for c in _commitments(show, "transport") if c["action"] == "pickup"]
+    assert {c["resource"] for c in pickups} == {ids["fibre_stock"], ids["bin_a"], ids["bin_b"]}
+    assert {c["provider"] for c in pickups} == {ids["driver"]}
+    assert sum(Decimal(c["quantity"]) for c in pickups) <= 300
+    uses = _commitments(show, "use")
+    assert {c["resource"] for c in uses} == {ids["van"]}
+
+
+def test_every_commitment_explains_its_provider(planned) -> None:
+    _s, ids, _out, show = planned
+    for c in _commitments(show, "work"):
+        why = c["explanation"]
+        assert why["distanceKm"] is not None and "alternatives" in why
+    press = next(c for c in _commitments(show, "work") if c["spec"] == ids["pressing"])
+    assert press["explanation"]["hoursOffered"] == "30"
+    bin_a = next(c for c in _commitments(show, "supply") if c["resource"] == ids["bin_a"])
+    assert float(bin_a["explanation"]["distanceKm"]) > 0
+
+
+def test_missing_garments_are_requested_on_the_market(planned) -> None:
+    s, ids, out, _show = planned
+    [proposal] = out["requests"]
+    with s.node.store.engine.connect() as conn:
+        rows = conn.execute(select(intents).where(intents.c.proposal == proposal)).all()
+    assert [(r.spec, r.available, r.unit, r.receiver, r.purpose) for r in rows] == [
+        (ids["garments"], "50", "om2:kilogram", s.coord, "request")
+    ]
+
+
+def test_a_tight_deadline_says_how_late_and_why(node: Node) -> None:
+    s, ids = textile(node)
+    out = service.plan_from_demand(
+        node, s.keys[s.coord], ids["panel"], qty(50, "om2:one"), NOW + timedelta(days=3),
+        s.hub, now=NOW, publish=False,
+    )  # fmt: skip
+    assert out["lateByHours"] == "48"
+    assert out["criticalPath"][0] == "collect used garments"
+    assert "critical path" in out["why"]
+
+
+def test_what_nobody_can_do_or_carry_becomes_requests(node: Node) -> None:
+    s = Scene(node)
+    from plan_scene import textile_recipe
+
+    ids = textile_recipe(s)
+    bins = s.agent("Charity shop", "Organization")
+    s.stock(bins, ids["garments"], 250, s.place(bins, "bin", "52.3600", "4.8800"))
+    d = s.agent("Dan")
+    s.van(d, 100, s.place(d, "garage", "52.3700", "4.9100"))
+    out = service.plan_from_demand(
+        node, s.keys[s.coord], ids["panel"], qty(40, "om2:one"), NOW + timedelta(days=10),
+        s.hub, now=NOW,
+    )  # fmt: skip
+    assert out["solver"]["status"] == "OPTIMAL"
+    unmet = {(u["what"], u.get("spec")): u for u in out["unmet"]}
+    assert unmet[("work", ids["sorting"])]["quantity"] == "20"  # 200 kg × 0.1 h, nobody offers
+    assert unmet[("work", ids["pressing"])]["quantity"] == "20"
+    assert unmet[("transport", ids["garments"])]["massKg"] == "200"  # more than the van holds
+    assert len(out["requests"]) == 1
+    with node.store.engine.connect() as conn:
+        rows = conn.execute(select(intents).where(intents.c.proposal == out["requests"][0])).all()
+    assert sorted(r.action for r in rows) == ["dropoff", "work", "work"]
+    assert all(json.loads(r.classes) is not None for r in rows)
