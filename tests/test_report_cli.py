@@ -11,6 +11,7 @@ import io
 import json
 from pathlib import Path
 
+import h3
 import pytest
 from report_world import DISTRICTS, TEXTILE, City, build
 from support import World
@@ -93,8 +94,9 @@ def test_sankey_as_plotly_data_html_and_png(city_dir: tuple[Path, City], tmp_pat
     d = str(data)
     sk = json.loads(_run("report", "sankey", "--data-dir", d))
     labels = sk["node"]["label"]
-    links = {(labels[s], labels[t]): v for s, t, v in
-             zip(sk["link"]["source"], sk["link"]["target"], sk["link"]["value"], strict=True)}  # fmt: skip
+    link = sk["link"]
+    ends = zip(link["source"], link["target"], link["value"], strict=True)
+    links = {(labels[s], labels[t]): v for s, t, v in ends}
     assert links[("from A", "shred")] == 100.0
     assert links[("shred", "felt panel")] == 80.0
     assert links[("felt panel", "to A")] == 80.0
@@ -104,6 +106,18 @@ def test_sankey_as_plotly_data_html_and_png(city_dir: tuple[Path, City], tmp_pat
     assert '<script src="http' not in page and "shred" in page
     assert len(page) > 1_000_000  # plotly.min.js is inlined
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_h3_cells_as_districts(city_dir: tuple[Path, City]) -> None:
+    data, _ = city_dir
+    d = str(data)
+    assert json.loads(_run("territory", "h3", "6", "--data-dir", d, "--json"))["h3Resolution"] == 6
+    rows = json.loads(_run("report", "flows", "--data-dir", d, "--all-materials", "--format",
+                           "json"))  # fmt: skip
+    cells = {r["district"] for r in rows}
+    assert h3.latlng_to_cell(52.35, 4.85, 6) in cells and None in cells
+    bad = runner.invoke(app, ["territory", "h3", "16", "--data-dir", d, "--json"])
+    assert bad.exit_code == 1 and json.loads(bad.output)["error"]["field"] == "body.h3Resolution"
 
 
 def test_bad_format_and_bad_file_are_refused(city_dir: tuple[Path, City], tmp_path: Path) -> None:

@@ -78,6 +78,32 @@ def load(
         console.print(f"territory loaded: {len(districts)} districts ({receipt.hash[:12]}…)")
 
 
+@territory_app.command("h3")
+def use_h3(
+    resolution: Annotated[int, typer.Argument(help="H3 resolution, 0 (coarse) to 15")],
+    name: Annotated[str, typer.Option(help="territory name")] = "H3 cells",
+    as_agent: Annotated[str | None, typer.Option("--as", help="signing agent (node)")] = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Use H3 cells at RESOLUTION as districts (no polygons); every event is placed again."""
+    node = _node(data_dir, db)
+    try:
+        key = node.key(as_agent or node.info.node_key)
+        if as_agent is None and node.store.object(key.public) is None:
+            node.submit(key, "agent.declare", {"type": "Organization", "data": {"name": "node"}})
+        receipt = node.submit(key, "territory.define", {"name": name, "h3Resolution": resolution})
+    except ReflowError as exc:
+        fail(exc, as_json)
+    finally:
+        node.close()
+    if as_json:
+        print(json.dumps({"record": receipt.hash, "h3Resolution": resolution}))
+    else:
+        console.print(f"districts are now H3 cells at resolution {resolution}")
+
+
 def _scope(district: str | None, material: str | None, start: str | None, end: str | None,
            period: str) -> Any:  # fmt: skip
     from reflow.report.scope import Scope
