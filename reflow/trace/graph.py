@@ -68,18 +68,19 @@ class EventLink(NamedTuple):
 
 
 class FlowGraph:
-    """Events indexed every way the walk looks them up; resources' newest breadcrumb."""
+    """Events indexed every way the walk looks them up; resources' newest breadcrumb.
+
+    The per-resource indexes are built on first use: a backward walk never needs them.
+    """
 
     def __init__(self, events: Iterable[EventLink], heads: dict[str, str | None]) -> None:
         self.events: dict[str, EventLink] = {}
         self.inputs: dict[str, list[EventLink]] = {}
         self.outputs: dict[str, list[EventLink]] = {}
-        self.on_res: dict[str, list[EventLink]] = {}
-        self.on_to: dict[str, list[EventLink]] = {}
-        # (resource, breadcrumb) -> events that came right after it on that resource
-        self.after: dict[tuple[str, str | None], list[EventLink]] = {}
         self.heads = heads  # resource id -> its previousEvent now
         self.processes: set[str] = set()
+        self._by_resource: tuple[dict[str, list[EventLink]], ...] | None = None
+        self._after: dict[tuple[str, str | None], list[EventLink]] | None = None
         for e in events:
             self.add(e)
 
@@ -87,18 +88,48 @@ class FlowGraph:
         if e.id in self.events:
             return
         self.events[e.id] = e
+        self._by_resource = self._after = None
         if e.input_of is not None:
             self.inputs.setdefault(e.input_of, []).append(e)
             self.processes.add(e.input_of)
         if e.output_of is not None:
             self.outputs.setdefault(e.output_of, []).append(e)
             self.processes.add(e.output_of)
-        if e.res is not None:
-            self.on_res.setdefault(e.res, []).append(e)
-            self.after.setdefault((e.res, e.previous_event), []).append(e)
-        if e.to is not None and e.action != "combine":
-            self.on_to.setdefault(e.to, []).append(e)
-            self.after.setdefault((e.to, e.to_previous_event), []).append(e)
+
+    def _resource_index(self) -> tuple[dict[str, list[EventLink]], ...]:
+        if self._by_resource is None:
+            on_res: dict[str, list[EventLink]] = {}
+            on_to: dict[str, list[EventLink]] = {}
+            for e in self.events.values():
+                if e.res is not None:
+                    on_res.setdefault(e.res, []).append(e)
+                if e.to is not None and e.action != "combine":  # combine's "to" is a container
+                    on_to.setdefault(e.to, []).append(e)
+            self._by_resource = (on_res, on_to)
+        return self._by_resource
+
+    @property
+    def on_res(self) -> dict[str, list[EventLink]]:
+        """resource -> events with it as resourceInventoriedAs."""
+        return self._resource_index()[0]
+
+    @property
+    def on_to(self) -> dict[str, list[EventLink]]:
+        """resource -> events with it as toResourceInventoriedAs (not combine's container)."""
+        return self._resource_index()[1]
+
+    @property
+    def after(self) -> dict[tuple[str, str | None], list[EventLink]]:
+        """(resource, breadcrumb) -> the events that came right after it on that resource."""
+        if self._after is None:
+            after: dict[tuple[str, str | None], list[EventLink]] = {}
+            for e in self.events.values():
+                if e.res is not None:
+                    after.setdefault((e.res, e.previous_event), []).append(e)
+                if e.to is not None and e.action != "combine":
+                    after.setdefault((e.to, e.to_previous_event), []).append(e)
+            self._after = after
+        return self._after
 
     def has_resource(self, rid: str) -> bool:
         return rid in self.heads or rid in self.on_res or rid in self.on_to
