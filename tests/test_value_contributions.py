@@ -9,7 +9,7 @@ from support import World, qty
 from value_scene import EUR, HOUR, ONE, build_shirt, pay, shirt_equation
 
 from reflow.errors import RuleViolation, UnitError
-from reflow.value.contributions import find_contributions
+from reflow.value.contributions import Ev, Facts, Res, contributions_to, find_contributions
 from reflow.value.distribute import plan_distribution
 from reflow.value.equation import parse_equation
 
@@ -156,3 +156,32 @@ def test_an_income_must_be_a_payment_in_the_equation_currency(world: World) -> N
         plan_distribution(store, s.income, usd)
     assert unit.value.rule == "same-currency"
     assert EUR in unit.value.message
+
+
+def _ev(eid: str, action: str, who: str, **f: object) -> Ev:
+    fields: dict[str, object] = dict.fromkeys(Ev.__dataclass_fields__)
+    fields.update(id=eid, action=action, provider=who, receiver=who, **f)
+    return Ev(**fields)  # type: ignore[arg-type]
+
+
+def test_a_material_recycled_through_thousands_of_processes_is_walked_without_recursion() -> None:
+    """Pure: 3000 processes, each working 1 h on the previous batch; no recursion limit hit."""
+    n = 3000
+    events: dict[str, Ev] = {}
+    resources = {f"r{i}": Res(f"r{i}", "spec", "om2:kilogram", "maker") for i in range(n + 1)}
+    kg = {"quantity": D(1), "unit": "om2:kilogram"}
+    events["raise"] = _ev("raise", "raise", "maker", res="r0", **kg)
+    for i in range(1, n + 1):
+        p = f"p{i}"
+        events[f"w{i}"] = _ev(f"w{i}", "work", "worker", input_of=p, effort=D(1),
+                              effort_unit=HOUR)  # fmt: skip
+        events[f"c{i}"] = _ev(f"c{i}", "consume", "maker", input_of=p, res=f"r{i - 1}", **kg)
+        events[f"o{i}"] = _ev(f"o{i}", "produce", "maker", output_of=p, res=f"r{i}",
+                              conforms_to="spec", **kg)  # fmt: skip
+    eq = parse_equation({"name": "e", "currency": EUR, "rates": {"work": {"*": "20"}},
+                         "buckets": [{"name": "all", "percent": "100",
+                                      "pays": {"contributions": {}}}]})  # fmt: skip
+    found = contributions_to(Facts(events, resources, {}), f"r{n}", eq)
+    assert len(found) == n
+    assert sum(c.value for c in found) == 20 * n
+    assert len(found[-1].via) == n - 1  # the deepest knows the way back to the product

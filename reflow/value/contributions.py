@@ -190,6 +190,11 @@ def _in_unit(q: Decimal, unit: str | None, target: str | None) -> Decimal:
         return q
 
 
+RES, PROC = "R", "P"
+# (R|P, resource or process id, quantity or share, path, via): one step of the value walk
+Task = tuple[str, str, Decimal, frozenset[str], tuple[str, ...]]
+
+
 class _Walk:
     def __init__(self, facts: Facts, eq: Equation) -> None:
         self.f = facts
@@ -220,32 +225,53 @@ class _Walk:
             return []
         return [(e, q * x / total) for e, x in flows if x > 0]
 
-    def origins(self, rid: str, q: Decimal, seen: frozenset[str]) -> list[tuple[str, Decimal]]:
+    def origins(self, rid: str, q: Decimal) -> list[tuple[str, Decimal]]:
         """Who brought ``q`` units of ``rid`` into the network (following transfers back)."""
         out: list[tuple[str, Decimal]] = []
-        parts = [] if rid in seen else self._parts(rid, q)
-        for e, part in parts:
-            if e.action in TRANSFERS and e.res:
-                out += self.origins(e.res, part, seen | {rid})
-            else:
-                out.append((e.provider, part))
-        if not out:
-            res = self.f.resources.get(rid)
-            if res is not None and res.accountable:
-                out.append((res.accountable, q))
+        stack: list[tuple[str, Decimal, frozenset[str]]] = [(rid, q, frozenset())]
+        while stack:
+            r, amount, seen = stack.pop()
+            parts = [] if r in seen else self._parts(r, amount)
+            for e, part in reversed(parts):
+                if e.action in TRANSFERS and e.res:
+                    stack.append((e.res, part, seen | {r}))
+                else:
+                    out.append((e.provider, part))
+            res = self.f.resources.get(r)
+            if not parts and res is not None and res.accountable:
+                out.append((res.accountable, amount))
         return out
 
     def behind(
         self, rid: str, q: Decimal, path: frozenset[str], via: tuple[str, ...]
     ) -> list[Contribution]:
-        """The contributions behind ``q`` units of ``rid``."""
+        """The contributions behind ``q`` units of ``rid``.
+
+        An explicit stack, not recursion: a material recycled through thousands of processes
+        must not hit Python's recursion limit. ``path`` holds the processes and resources
+        between the product and the item, to cut cycles; ``via`` the resources, to explain.
+        """
         out: list[Contribution] = []
-        unit = self.f.resources[rid].unit if rid in self.f.resources else None
-        spec = self.f.resources[rid].conforms_to if rid in self.f.resources else None
+        stack: list[Task] = [(RES, rid, q, path, via)]
+        while stack:
+            kind, item, amount, path, via = stack.pop()
+            if kind == RES:
+                kids = self._resource(item, amount, path, via)
+            else:
+                kids = self._process(item, amount, path, via, out)
+            stack.extend(reversed(kids))
+        return out
+
+    def _resource(
+        self, rid: str, q: Decimal, path: frozenset[str], via: tuple[str, ...]
+    ) -> list[Task]:
+        res = self.f.resources.get(rid)
+        unit, spec = (res.unit, res.conforms_to) if res is not None else (None, None)
+        kids: list[Task] = []
         for e, part in self._parts(rid, q):
             if e.action in TRANSFERS and e.res:
                 if e.res not in path:
-                    out += self.behind(e.res, part, path | {rid}, (*via, e.res))
+                    kids.append((RES, e.res, part, path | {rid}, (*via, e.res)))
             elif e.output_of:
                 same = [
                     _in_unit(o.quantity or ZERO, o.unit, unit)
@@ -254,18 +280,22 @@ class _Walk:
                 ]
                 total = sum(same, ZERO)
                 if total > 0:
-                    out += self.process(e.output_of, part / total, path, via)
-        return out
+                    kids.append((PROC, e.output_of, part / total, path, via))
+        return kids
 
-    # -- processes ---------------------------------------------------------------------------
-
-    def process(
-        self, pid: str, share: Decimal, path: frozenset[str], via: tuple[str, ...]
-    ) -> list[Contribution]:
+    def _process(
+        self,
+        pid: str,
+        share: Decimal,
+        path: frozenset[str],
+        via: tuple[str, ...],
+        out: list[Contribution],
+    ) -> list[Task]:
+        """Value the inputs of ``share`` of process ``pid`` into ``out``; what to walk next."""
         if pid in path or share <= 0:
             return []  # a cycle closes here, or nothing of it went into the product
         path = path | {pid}
-        out: list[Contribution] = []
+        kids: list[Task] = []
         plan = self.f.plans.get(pid)
         for e in self.inputs.get(pid, []):
             base = {"event": e.id, "process": pid, "time": e.time, "plan": plan, "via": via}
@@ -274,8 +304,20 @@ class _Walk:
             elif e.action == "cite" and e.res:
                 out += self._cite(e, share, path, base)
             elif e.action == "consume" and e.res and e.quantity:
-                out += self._consume(e, share, path, base)
-        return out
+                rid = e.res
+                res = self.f.resources.get(rid)
+                q = _in_unit(e.quantity, e.unit, res.unit if res else None) * share
+                rate = self.eq.rate("resource", rid, res.conforms_to if res else None)
+                if rate is None:
+                    kids.append((RES, rid, q, path, (*via, rid)))
+                    continue
+                unit = res.unit if res is not None else e.unit
+                out += [
+                    Contribution("resource", agent, amount=part, unit=unit, rate=rate,
+                                 share=share, value=part * rate, **base)
+                    for agent, part in self.origins(rid, q)
+                ]  # fmt: skip
+        return kids
 
     def _by_rate(self, e: Ev, share: Decimal, base: dict[str, Any]) -> list[Contribution]:
         hours = _in_unit(e.effort, e.effort_unit, HOUR) if e.effort is not None else None
@@ -317,22 +359,6 @@ class _Walk:
                                  share=share, value=value * share, **base)]  # fmt: skip
         return [Contribution("cite", author, amount=share, unit=None, rate=rate, share=share,
                              value=rate * share, **base)]  # fmt: skip
-
-    def _consume(
-        self, e: Ev, share: Decimal, path: frozenset[str], base: dict[str, Any]
-    ) -> list[Contribution]:
-        rid = e.res or ""
-        res = self.f.resources.get(rid)
-        q = _in_unit(e.quantity or ZERO, e.unit, res.unit if res else None) * share
-        rate = self.eq.rate("resource", rid, res.conforms_to if res else None)
-        if rate is None:
-            return self.behind(rid, q, path, (*base["via"], rid))
-        unit = res.unit if res is not None else e.unit
-        return [
-            Contribution("resource", agent, amount=part, unit=unit, rate=rate, share=share,
-                         value=part * rate, **base)
-            for agent, part in self.origins(rid, q, frozenset())
-        ]  # fmt: skip
 
 
 def _multiplied(eq: Equation, c: Contribution) -> Contribution:
