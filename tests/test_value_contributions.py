@@ -117,6 +117,14 @@ def test_events_without_a_time_are_outside_a_date_range(world: World) -> None:
     plan = plan_distribution(world.ledger.store, s.income, world.submit(
         world.keys[s.fund], "value.equation", eq)["ValueEquation"])  # fmt: skip
     assert [(x.agent, x.amount) for x in plan.shares] == [(s.fund, D(60))]
+    # Ben's second hour, dated in 2026, is the only contribution in the range: 10% of the
+    # total still goes to the fund (first bucket), the contributors' 54 all to Ben.
+    world.event(s.ben, action="work", provider=s.ben, receiver=s.makerspace, inputOf=s.sew,
+                effortQuantity=qty(1, HOUR), hasPointInTime="2026-03-01T10:00:00Z")  # fmt: skip
+    eq["name"], eq["buckets"][1]["pays"]["contributions"]["to"] = "2026", "2026-12-31"
+    plan = plan_distribution(world.ledger.store, s.income, world.submit(
+        world.keys[s.fund], "value.equation", eq)["ValueEquation"])  # fmt: skip
+    assert {x.agent: x.amount for x in plan.shares} == {s.fund: D(6), s.ben: D(54)}
 
 
 def test_the_product_is_given_found_by_agreement_or_missing(world: World) -> None:

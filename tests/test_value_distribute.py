@@ -77,6 +77,12 @@ def test_the_shirt_is_shared_to_the_cent_as_computed_by_hand(world: World) -> No
     assert claim.data["action"] == "transfer"
     dist = get_distribution(store, eq, s.income)
     assert dist is not None and dist["kept"] == "2.42"
+    # The record keeps the explanation, summed per kind and process (records have a size limit).
+    [anna_line] = next(c for c in dist["claims"] if c["receiver"] == s.anna)["explanation"]
+    assert anna_line["contributions"] == [
+        {"kind": "work", "process": s.sew, "unit": "om2:hour", "rate": "20", "amount": "5",
+         "value": "100", "events": 1}
+    ]  # fmt: skip
 
 
 def test_the_same_income_is_not_distributed_twice_by_one_equation(world: World) -> None:

@@ -55,13 +55,28 @@ class Line:
     amount: Decimal = ZERO  # rounded
     contributions: list[Contribution] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
+    def as_dict(self, *, compact: bool = False) -> dict[str, Any]:
+        """The line as data; ``compact`` sums its contributions per (kind, process, unit, rate)
+        so that a record stays far below the ledger's size limit whatever the trace's size."""
+        out = {
             "bucket": self.bucket, "rule": self.rule, "amount": decimal_text(self.amount),
             "exact": decimal_text(self.exact), "weight": decimal_text(self.weight),
             "bucketWeight": decimal_text(self.bucket_weight),
-            "contributions": [c.as_dict() for c in self.contributions],
         }  # fmt: skip
+        if not compact:
+            out["contributions"] = [c.as_dict() for c in self.contributions]
+            return out
+        groups: dict[tuple[str, str, str, str], list[Contribution]] = {}
+        for c in self.contributions:
+            key = (c.kind, c.process or "", c.unit or "", decimal_text(c.rate or ZERO))
+            groups.setdefault(key, []).append(c)
+        out["contributions"] = [
+            {"kind": k, "process": p or None, "unit": u or None, "rate": r,
+             "amount": decimal_text(sum((c.amount for c in cs), ZERO)),
+             "value": decimal_text(sum((c.value for c in cs), ZERO)), "events": len(cs)}
+            for (k, p, u, r), cs in sorted(groups.items())
+        ]  # fmt: skip
+        return out
 
 
 @dataclass
@@ -100,7 +115,7 @@ class Plan:
             if s.kept or s.amount <= 0:
                 continue
             quantity = {"hasNumericalValue": decimal_text(s.amount), "hasUnit": self.unit}
-            explanation = [x.as_dict() for x in s.lines]
+            explanation = [x.as_dict(compact=True) for x in s.lines]
             out.append(
                 {"receiver": s.agent, "resourceQuantity": quantity, "explanation": explanation}
             )
