@@ -8,12 +8,15 @@ textile; 1 kg sorted textile takes 1 kg collected garments and 0.1 h of sorting.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from reflow.ledger.keys import KeyPair
 from reflow.market import service as market
 from reflow.node import Node
+from reflow.settings import Settings
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 HUB = ("52.3700", "4.9000")
@@ -231,3 +234,12 @@ def textile(node: Node) -> tuple[Scene, dict[str, str]]:
     ids["driver"] = d
     ids["van"] = s.van(d, 300, s.place(d, "garage", "52.3700", "4.9100"))
     return s, ids
+
+
+def sqlite_node_at(tmp_path: Path) -> Iterator[Node]:
+    """A node on SQLite only, for refusals that do not depend on the backend."""
+    url = f"sqlite:///{tmp_path / 'plan.sqlite'}"
+    n = Node.init(Settings.from_env({}, data_dir=tmp_path / "node", database_url=url),
+                  network_name="test")  # fmt: skip
+    yield n
+    n.close()

@@ -163,7 +163,8 @@ class PlanData:
         return net
 
 
-def load(store: Any, specs: Iterable[str], exclude_plan: str | None = None) -> PlanData:
+def load(store: Any, specs: Iterable[str], exclude: frozenset[str] = frozenset()) -> PlanData:
+    """``exclude``: commitments a revision is about to cancel (their holds do not count)."""
     specs = sorted(set(specs))
     with store.engine.connect() as conn:
         places: dict[str, tuple[float, float]] = {}
@@ -210,8 +211,8 @@ def load(store: Any, specs: Iterable[str], exclude_plan: str | None = None) -> P
                 continue
             if onhand > 0 and r.conforms_to in specs:
                 stock.setdefault(r.conforms_to, []).append(s)
-        reserved = _reserved(conn, exclude_plan)
-        offers = _offers(conn, exclude_plan)
+        reserved = _reserved(conn, exclude)
+        offers = _offers(conn, exclude)
     return PlanData(places, spec_data, stock, reserved, offers, vehicles)
 
 
@@ -222,15 +223,14 @@ def _capacity(classes: list[str]) -> Decimal | None:
     return None
 
 
-def _live(plan_col: Any, id_col: Any, exclude_plan: str | None) -> Any:
-    cancelled = select(cancellations.c.id)
-    cond = id_col.not_in(cancelled)
-    if exclude_plan is not None:
-        cond = and_(cond, plan_col != exclude_plan)
+def _live(id_col: Any, exclude: frozenset[str]) -> Any:
+    cond = id_col.not_in(select(cancellations.c.id))
+    if exclude:
+        cond = and_(cond, id_col.not_in(sorted(exclude)))
     return cond
 
 
-def _reserved(conn: Any, exclude_plan: str | None) -> dict[str, Decimal]:
+def _reserved(conn: Any, exclude: frozenset[str]) -> dict[str, Decimal]:
     done = (
         select(fulfilments.c.commitment, func.count().label("n"))
         .group_by(fulfilments.c.commitment)
@@ -239,7 +239,7 @@ def _reserved(conn: Any, exclude_plan: str | None) -> dict[str, Decimal]:
     rows = conn.execute(
         select(reservations, done.c.n)
         .outerjoin(done, done.c.commitment == reservations.c.commitment)
-        .where(_live(reservations.c.plan, reservations.c.commitment, exclude_plan))
+        .where(_live(reservations.c.commitment, exclude))
     ).all()
     fulfilled: dict[str, Decimal] = {}
     ids = [r.commitment for r in rows if r.n]
@@ -254,12 +254,12 @@ def _reserved(conn: Any, exclude_plan: str | None) -> dict[str, Decimal]:
     return out
 
 
-def _offers(conn: Any, exclude_plan: str | None) -> list[Offer]:
+def _offers(conn: Any, exclude: frozenset[str]) -> list[Offer]:
     used: dict[str, Decimal] = {}
     for c in conn.execute(
         select(commitments.c.intent, commitments.c.quantity, commitments.c.unit).where(
             commitments.c.intent.is_not(None),
-            _live(commitments.c.plan, commitments.c.id, exclude_plan),
+            _live(commitments.c.id, exclude),
         )
     ):
         used[c.intent] = used.get(c.intent, Decimal(0)) + convert(Decimal(c.quantity), c.unit, HOUR)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from reflow.errors import RuleViolation
+from reflow.errors import NotFound, RuleViolation
 from reflow.ledger.keys import KeyPair
 from reflow.market import service as market
 from reflow.node import Node
@@ -27,12 +27,35 @@ from reflow.plan.recipes import load_book
 from reflow.store.codec import dec_text
 from reflow.vf.measure import Measure
 
-__all__ = ["define_recipe", "plan_from_demand", "progress", "replan", "show"]
+__all__ = ["define_recipe", "plan_from_demand", "progress", "recipe", "replan", "show"]
 
 
 def define_recipe(node: Node, key: KeyPair, body: dict[str, Any]) -> dict[str, Any]:
     receipt = node.submit(key, "recipe.define", body)
     return {"recipe": receipt.created["Recipe"], "created": receipt.created}
+
+
+def recipe(store: Any, recipe_id: str) -> dict[str, Any]:
+    """A recipe with its processes, each with its flows (as recorded, ids resolved)."""
+    r = store.object(recipe_id)
+    if r is None or r.type != "Recipe" or r.deleted:
+        raise NotFound(f"no recipe {recipe_id!r}", field="recipe")
+    procs = []
+    flows = [
+        f
+        for f in store.objects_of_type("RecipeFlow")
+        if {f.data.get("recipeInputOf"), f.data.get("recipeOutputOf")}
+        & set(r.data.get("recipeIncludes", []))
+    ]
+    for pid in r.data.get("recipeIncludes", []):
+        p = store.object(pid)
+        mine = [
+            {"id": f.id, **f.data}
+            for f in flows
+            if pid in (f.data.get("recipeInputOf"), f.data.get("recipeOutputOf"))
+        ]
+        procs.append({"id": pid, **p.data, "flows": mine})
+    return {"id": r.id, "author": r.author, **r.data, "processes": procs}
 
 
 def _now(now: datetime | None) -> datetime:
@@ -45,7 +68,7 @@ def _phases(
     planner: str,
     now: datetime,
     *,
-    exclude: str | None,
+    exclude: frozenset[str],
     seconds: float,
     workers: int,
     with_demand: bool,
@@ -173,7 +196,7 @@ def plan_from_demand(
         demand,
         key.public,
         now,
-        exclude=None,
+        exclude=frozenset(),
         seconds=seconds,
         workers=workers,
         with_demand=True,
@@ -240,7 +263,7 @@ def replan(
         demand,
         key.public,
         now,
-        exclude=plan_id,
+        exclude=frozenset(cancel),
         seconds=seconds,
         workers=1,
         with_demand=False,

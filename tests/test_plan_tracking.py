@@ -1,0 +1,111 @@
+"""Tracking a plan: events fulfil its commitments; processes are done, late or at risk; and
+re-planning after an agent withdraws keeps what is done and assigns the rest again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from plan_scene import NOW, Scene, hours, qty, textile
+
+from reflow.market import service as market
+from reflow.node import Node
+from reflow.plan import service
+
+
+@pytest.fixture
+def planned(node: Node) -> tuple[Scene, dict[str, str], str]:
+    s, ids = textile(node)
+    out = service.plan_from_demand(
+        node,
+        s.keys[s.coord],
+        ids["panel"],
+        qty(50, "om2:one"),
+        NOW + timedelta(days=10),
+        s.hub,
+        now=NOW,
+        publish=False,
+    )
+    return s, ids, out["plan"]
+
+
+def _find(state: dict, role: str, **match: str) -> dict:
+    cs = [c for p in state["processes"] for c in p["commitments"]] + state["loose"]
+    return next(c for c in cs if c["role"] == role and all(c[k] == v for k, v in match.items()))
+
+
+def test_a_fresh_plan_is_on_track(planned) -> None:
+    s, _ids, plan = planned
+    state = service.progress(s.node.store, plan, now=NOW)
+    assert state["status"] == "on_track"
+    assert {p["status"] for p in state["processes"]} == {"on_track"}
+
+
+def test_events_fulfil_commitments_and_a_process_gets_done(planned) -> None:
+    s, ids, plan = planned
+    state = service.progress(s.node.store, plan, now=NOW)
+    press = next(p for p in state["processes"] if p["name"] == "press panels")
+    work = _find(state, "work", provider=ids["presser"])
+    for h in (10, 15):
+        event = {
+            "action": "work",
+            "provider": ids["presser"],
+            "receiver": s.coord,
+            "effortQuantity": hours(h),
+            "inputOf": press["id"],
+            "fulfills": [work["id"]],
+        }
+        s.node.submit(s.keys[ids["presser"]], "vf.event", {"event": event})
+    after = service.progress(s.node.store, plan, now=NOW + timedelta(days=9, hours=12))
+    work = _find(after, "work", provider=ids["presser"])
+    assert (work["fulfilled"], work["complete"]) == ("25", True)
+    press = next(p for p in after["processes"] if p["name"] == "press panels")
+    assert press["status"] == "at_risk" or press["status"] == "on_track"
+    sort = next(p for p in after["processes"] if p["name"] == "sort")
+    assert sort["status"] == "late"  # its end (day 8) passed with nothing fulfilled
+    assert after["status"] == "late"
+
+
+def test_a_process_that_should_have_begun_with_nothing_done_is_at_risk(planned) -> None:
+    s, _ids, plan = planned
+    state = service.progress(s.node.store, plan, now=NOW + timedelta(days=5, hours=2))
+    collect = next(p for p in state["processes"] if p["name"] == "collect used garments")
+    assert collect["status"] == "at_risk"
+    assert state["status"] == "at_risk"
+
+
+def test_a_withdrawn_offer_puts_the_work_at_risk_and_replanning_reassigns_it(planned) -> None:
+    s, ids, plan = planned
+    omar = ids["sorter_Omar"]
+    state = service.progress(s.node.store, plan, now=NOW)
+    fibre = _find(state, "supply", resource=ids["fibre_stock"])
+    holder = fibre["provider"]
+    event = {
+        "action": "transfer",
+        "provider": holder,
+        "receiver": s.coord,
+        "resourceInventoriedAs": ids["fibre_stock"],
+        "resourceQuantity": qty(80),
+        "fulfills": [fibre["id"]],
+    }
+    s.node.submit(s.keys[holder], "vf.event", {"event": event})
+    omar_work = _find(state, "work", provider=omar)
+    market.withdraw(s.node, s.keys[omar], ids["offer_Omar"])
+    state = service.progress(s.node.store, plan, now=NOW)
+    sort = next(p for p in state["processes"] if p["name"] == "sort")
+    assert sort["status"] == "at_risk" and "withdrawn" in sort["reasons"][0]
+
+    out = service.replan(s.node, s.keys[s.coord], plan, now=NOW + timedelta(hours=1))
+    assert out["cancelled"] > 0
+    after = service.progress(s.node.store, plan, now=NOW + timedelta(hours=1))
+    live = [c for p in after["processes"] for c in p["commitments"]] + after["loose"]
+    assert omar_work["id"] not in {c["id"] for c in live}  # cancelled
+    assert fibre["id"] in {c["id"] for c in live}  # done: kept
+    sorting = [c for c in live if c["role"] == "work" and c["spec"] == ids["sorting"]]
+    assert [(c["provider"], c["quantity"]) for c in sorting] == [(ids["sorter_Sara"], "10")]
+    short = next(u for u in out["unmet"] if u["what"] == "work")
+    assert (short["spec"], short["quantity"]) == (ids["sorting"], "5")
+    assert len(out["requests"]) == 1
+    assert [c["role"] for c in live].count("demand") == 1
+    fibre_need = next(n for n in out["netting"] if n["spec"] == ids["fibre"])
+    assert fibre_need["netted"] == "80"  # the fibre now at the coordinator's still counts
