@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from gown_scene import Gown, build_gown
-from support import World
+from support import World, qty
 from typer.testing import CliRunner
 
 from reflow.cli import app
@@ -252,3 +252,40 @@ def test_passport_page_and_json_are_served(issued: tuple[str, Gown, Node]) -> No
     assert html.count("<svg") == 2  # QR codes for the page and the JSON
     assert "https://" not in html.split("<body>")[1].split("<script")[0]  # nothing remote
     assert client.get("/passport/nope").status_code == 404
+
+
+def test_records_are_judged_again_by_the_vf_rules(passport: dict[str, Any]) -> None:
+    result = verify_passport(passport)
+    events = sum(1 for p in passport["proofs"] if p["kind"] == "vf.event")
+    assert f"VF rules: {events} of {events} events re-judged in order" in result.checks
+    assert result.warnings == []
+
+
+def test_a_signed_record_the_rules_refuse_is_reported() -> None:
+    """Signed records alone can break the rules (a node would have refused them): say which."""
+    from reflow.ledger.keys import KeyPair
+    from reflow.ledger.records import derive_id, sign_record
+    from reflow.trace.derive import read_facts
+    from reflow.trace.rejudge import rejudge
+
+    key = KeyPair.generate()
+    me, recs = key.public, []
+
+    def sign(kind: str, body: dict[str, Any]) -> str:
+        prev = recs[-1].hash if recs else None
+        recs.append(sign_record(key, network="n", seq=len(recs) + 1, prev=prev, kind=kind,
+                                body=body))  # fmt: skip
+        return recs[-1].hash
+
+    sign("agent.declare", {"type": "Person", "data": {"name": "me"}})
+    spec = derive_id(sign("vf.create", {"type": "ResourceSpecification", "data": {"name": "x"}}))
+    both = {"provider": me, "receiver": me}
+    made = sign("vf.event", {"event": {"action": "raise", **both, "resourceConformsTo": spec,
+                                       "resourceQuantity": qty(1)}})  # fmt: skip
+    bale = derive_id(made, "resource")
+    too_much = sign("vf.event", {"event": {"action": "lower", **both,
+                                           "resourceInventoriedAs": bale,
+                                           "resourceQuantity": qty(5)}})  # fmt: skip
+    crumbs = {derive_id(too_much, "event"): [derive_id(made, "event"), None, None]}
+    warnings = rejudge(recs, read_facts(recs, crumbs))
+    assert len(warnings) == 1 and too_much in warnings[0] and "below zero" in warnings[0]

@@ -23,6 +23,7 @@ from reflow.trace.algorithms import trace
 from reflow.trace.derive import derive, read_facts, walk
 from reflow.trace.graph import RESOURCE, Node, load_graph
 from reflow.trace.proofs import collect
+from reflow.trace.rejudge import rejudge
 
 if TYPE_CHECKING:
     from reflow.node import Node as ReflowNode
@@ -82,6 +83,8 @@ class VerifyResult:
     field: str | None = None
     record: str | None = None
     checks: list[str] = dataclasses.field(default_factory=list)
+    # Records the VF rules refuse when replayed alone (a partial history): reported, not fatal.
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -89,6 +92,8 @@ class VerifyResult:
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ok": self.ok, "code": self.code, "checks": self.checks}
+        if self.warnings:
+            out["warnings"] = self.warnings
         for key in ("problem", "field", "record"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
@@ -174,15 +179,17 @@ def _resource_state(res: Any) -> dict[str, Any]:
 def verify_passport(doc: Any) -> VerifyResult:
     """Check a passport offline; the first failure is named (record hash or field)."""
     checks: list[str] = []
+    warnings: list[str] = []
     try:
-        _verify(doc, checks)
+        _verify(doc, checks, warnings)
     except _Fail as failed:
         failed.result.checks = checks
+        failed.result.warnings = warnings
         return failed.result
-    return VerifyResult(OK, None, None, None, checks)
+    return VerifyResult(OK, None, None, None, checks, warnings)
 
 
-def _verify(doc: Any, checks: list[str]) -> None:
+def _verify(doc: Any, checks: list[str], warnings: list[str]) -> None:
     _shape(doc)
     checks.append("shape")
     recs = _records(doc)
@@ -205,6 +212,9 @@ def _verify(doc: Any, checks: list[str]) -> None:
         if where is not None:
             raise _Fail(TREE_MISMATCH, f"{where} does not follow from the records", where)
     checks.append("trace, graph and summary follow from the records")
+    warnings.extend(rejudge(recs, facts))
+    events = sum(1 for r in recs if r.kind == "vf.event")
+    checks.append(f"VF rules: {events - len(warnings)} of {events} events re-judged in order")
     unsigned = {k: v for k, v in doc.items() if k != "signature"}
     sig = doc["signature"]
     if sig.get("signer") != doc["issuer"]:
