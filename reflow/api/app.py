@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Any
 
@@ -45,6 +46,7 @@ from reflow.api.limits import LIMITS, Limits, check_document
 from reflow.api.loaders import Loaders
 from reflow.api.nodes import unit_node
 from reflow.api.schema import build_schema, type_defs
+from reflow.api.writer import GroupWriter
 from reflow.errors import ReflowError
 from reflow.node import Node
 
@@ -85,6 +87,7 @@ class GraphQLEndpoint:
         self.limits = limits
         self.metrics = metrics
         self.schema = build_schema()
+        self.writer = GroupWriter(node)
         self.documents: OrderedDict[str, DocumentNode | dict[str, Any]] = OrderedDict()
         # Answers to reads, tagged with the log position they were computed at. The
         # projections change only when the log grows, so an answer is still exact while the
@@ -173,7 +176,7 @@ class GraphQLEndpoint:
             if hit is not None and hit[0] == position:
                 self.results.move_to_end(key)
                 return Response(hit[1], media_type="application/json")
-        ctx = RequestContext(self.node, signer, Loaders(self.node.store.engine))
+        ctx = RequestContext(self.node, signer, Loaders(self.node.store.engine), writer=self.writer)
 
         def run() -> Any:
             try:
@@ -291,4 +294,10 @@ def create_app(
         Route("/resource/{id}.json", resource, methods=["GET"]),
         *extra_routes,
     ]
-    return Starlette(routes=routes)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        graphql.writer.stop()
+
+    return Starlette(routes=routes, lifespan=lifespan)

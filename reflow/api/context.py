@@ -9,9 +9,11 @@ from graphql import GraphQLResolveInfo
 
 from reflow.api.auth import require_signer
 from reflow.api.loaders import Loaders
+from reflow.api.writer import GroupWriter
 from reflow.errors import AuthorisationError, NotFound
 from reflow.ledger.keys import KeyPair
 from reflow.ledger.ledger import Receipt
+from reflow.ledger.records import Record
 from reflow.node import Node
 
 
@@ -20,6 +22,7 @@ class RequestContext:
     node: Node
     signer: str | None
     loaders: Loaders
+    writer: GroupWriter | None = None
     notes: dict[str, Any] = field(default_factory=dict)
 
     def signer_key(self) -> KeyPair:
@@ -38,7 +41,19 @@ class RequestContext:
     def submit(self, key: KeyPair, kind: str, body: dict[str, Any]) -> Receipt:
         """Sign and append a record as ``key``; later reads of this request see it."""
         try:
+            if self.writer is not None:
+                return self.writer.submit(key, kind, body)
             return self.node.submit(key, kind, body)
+        finally:
+            self.loaders.reset()
+
+    def append(self, record: Record) -> Receipt:
+        """Append a record the client signed; later reads of this request see it."""
+        try:
+            if self.writer is not None:
+                return self.writer.append(record)
+            with self.node._lock:  # the node's one writer lock, shared with node.submit
+                return self.node.ledger.append(record)
         finally:
             self.loaders.reset()
 

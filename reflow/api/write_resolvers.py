@@ -177,9 +177,5 @@ def resolve_submit_record(_: Any, info: Info, record: Any) -> dict[str, Any]:
             field="record.author",
             rule="signer-is-author",
         )
-    with ctx.node._lock:  # the node's one writer lock, shared with node.submit
-        try:
-            receipt = ctx.node.ledger.append(rec)
-        finally:
-            ctx.loaders.reset()
+    receipt = ctx.append(rec)
     return {"hash": receipt.hash, "status": receipt.status, "created": receipt.created}
