@@ -120,7 +120,10 @@ def parse_event(body: Any, where: str = "event") -> EventInput:
             field=f"{where}.{sorted(unknown)[0]}",
             rule="known-fields",
         )
-    action = get_action(_required(body, "action", where))
+    try:
+        action = get_action(_required(body, "action", where))
+    except RuleViolation as exc:  # get_action names "action"; here it is the event's field
+        raise RuleViolation(exc.message, field=f"{where}.action", rule=exc.rule) from None
     provider = _required(body, "provider", where)
     receiver = _required(body, "receiver", where)
     begin = _time(body, "hasBeginning", where)

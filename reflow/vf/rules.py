@@ -23,11 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from reflow.errors import AuthorisationError, ConflictError, NotFound, RuleViolation
+from reflow.errors import AuthorisationError, ConflictError, NotFound, RuleViolation, UnitError
 from reflow.vf.actions import Action
 from reflow.vf.event import EventInput, NewResource
 from reflow.vf.state import Delta, EventState, ResourceState, StateView
-from reflow.vf.units import convert
+from reflow.vf.units import compatible, convert
 
 ZERO = Decimal(0)
 
@@ -172,7 +172,12 @@ def _in_unit(ev: EventInput, res: ResourceState) -> Decimal:
         return ZERO
     if res.unit is None or res.unit == rq.unit:
         return rq.value
-    return convert(rq.value, rq.unit, res.unit)
+    try:
+        return convert(rq.value, rq.unit, res.unit)
+    except UnitError as exc:
+        raise UnitError(
+            exc.message, field="event.resourceQuantity.hasUnit", rule=exc.rule
+        ) from None
 
 
 def _new_from_event(
@@ -255,10 +260,12 @@ def _check_holder(ev: EventInput, res: ResourceState, acting: frozenset[str]) ->
             field="event.resourceInventoriedAs",
             rule="custodian-decrements",
         )
-    if a.id in ("dropoff", "modify") and res.custodian != ev.provider:
+    if a.id in ("dropoff", "modify") and (
+        res.custodian != ev.provider or ev.provider not in acting
+    ):
         raise AuthorisationError(
             f"{a.id} must be provided by the resource's custodian ({res.custodian}), who "
-            "picked it up or accepted it",
+            "picked it up or accepted it, signing the record",
             field="event.provider",
             rule="custodian-returns",
         )
@@ -332,7 +339,24 @@ def _check_containment(ev: EventInput, res: ResourceState, w: _Work, qty: Decima
             "resourceInventoriedAs",
             "not-contained",
         )
+    if a == "separate":
+        packed = _packed_quantity(res, w.view)
+        if packed is not None and qty != packed:
+            raise _violation(
+                f"separate unpacks the whole resource as it was packed ({packed} {res.unit})",
+                "resourceQuantity",
+                "whole-resource",
+            )
     holds = bool(w.contents(res.id))
+    if holds and ev.action.accountable_effect == "updateTo":
+        for inner in _nested_contents(w, res.id):
+            if inner.primary_accountable != res.primary_accountable:
+                raise AuthorisationError(
+                    f"{inner.id!r} inside belongs to {inner.primary_accountable}: only its "
+                    "accountable agent may give its rights away; separate it first",
+                    field="event.resourceInventoriedAs",
+                    rule="contents-accountable",
+                )
     if holds and a in NOT_ON_CONTAINERS:
         raise _violation(
             f"resource {res.id!r} contains other resources: separate them before you {a} it",
@@ -350,6 +374,38 @@ def _check_containment(ev: EventInput, res: ResourceState, w: _Work, qty: Decima
             "resourceQuantity",
             "whole-resource",
         )
+
+
+def _packed_quantity(res: ResourceState, view: StateView) -> Decimal | None:
+    """What the combine that packed ``res`` took, in its unit: the latest on its breadcrumb.
+
+    Nothing but separate (or a correction) acts on a contained resource, so the walk is short.
+    """
+    eid = res.previous_event
+    while eid is not None:
+        e = view.event(eid)
+        if e is None:
+            return None
+        if e.resource_inventoried_as == res.id:
+            if e.action == "combine":
+                q = e.resource_quantity or ZERO
+                if res.unit and e.resource_unit and e.resource_unit != res.unit:
+                    q = convert(q, e.resource_unit, res.unit)
+                return q
+            eid = e.previous_event
+        else:
+            eid = e.to_previous_event
+    return None
+
+
+def _nested_contents(w: _Work, container_id: str) -> list[ResourceState]:
+    out: list[ResourceState] = []
+    stack = [container_id]
+    while stack:
+        for inner in w.contents(stack.pop()):
+            out.append(inner)
+            stack.append(inner.id)
+    return out
 
 
 def _container_for_combine(ev: EventInput, res: ResourceState, w: _Work) -> str:
@@ -421,14 +477,20 @@ def _undo(corrected: EventState, w: _Work) -> None:
     for d in corrected.deltas:
         r = w.get(d.resource, "event.corrects")
         acc, on = r.accounting_quantity - d.accounting, r.onhand_quantity - d.onhand
-        if acc < ZERO or on < ZERO:
+        # may be below zero for now: the correction's own quantity is applied next
+        w.put(replace(r, accounting_quantity=acc, onhand_quantity=on))
+
+
+def _check_undone(w: _Work) -> None:
+    """After a correction, no resource may be left below zero."""
+    for r in w.changed.values():
+        if r.accounting_quantity < ZERO or r.onhand_quantity < ZERO:
             raise _violation(
-                f"cannot correct: resource {d.resource!r} has already been used since "
-                f"(undoing would leave it below zero)",
+                f"cannot correct: resource {r.id!r} has already been used since "
+                "(the correction would leave it below zero)",
                 "corrects",
                 "no-negative-quantity",
             )
-        w.put(replace(r, accounting_quantity=acc, onhand_quantity=on))
 
 
 def _check_correction(ev: EventInput, view: StateView, author: str) -> EventState:
@@ -565,6 +627,8 @@ def judge(
             _apply_quantity(w, to.id, t_acc, t_on, deltas, "event.toResourceInventoriedAs")
         if not correcting:
             _apply_properties(ev, w, res.id, to.id if to else None, view)
+    if correcting:
+        _check_undone(w)
 
     eid_prev = None
     to_prev = None
@@ -624,7 +688,12 @@ def _check_to(ev: EventInput, res: ResourceState, to: ResourceState) -> None:
             "contained-resource",
         )
     if res.unit and to.unit and res.unit != to.unit:
-        convert(Decimal(1), res.unit, to.unit)  # raises UnitError when incompatible
+        if not compatible(res.unit, to.unit):
+            raise UnitError(
+                f"the receiving resource is kept in {to.unit}, which cannot hold {res.unit}",
+                field="event.toResourceInventoriedAs",
+                rule="compatible-units",
+            )
         raise _violation(
             f"the receiving resource is kept in {to.unit}, the source in {res.unit}: use one unit",
             "toResourceInventoriedAs",
@@ -695,10 +764,7 @@ def _apply_properties(
         to_now = w.get(to_id, "event.toResourceInventoriedAs")
         for inner in w.contents(res_id):
             w.put(replace(inner, contained_in=to_id))
-        _carry_contents(
-            w,
-            to_id,
-            current_location=to_now.current_location,
-            primary_accountable=to_now.primary_accountable,
-            custodian=to_now.custodian,
-        )
+        carried_to = {"current_location": to_now.current_location, "custodian": to_now.custodian}
+        if a.accountable_effect == "updateTo":  # checked: the contents were the giver's
+            carried_to["primary_accountable"] = to_now.primary_accountable
+        _carry_contents(w, to_id, **carried_to)
