@@ -92,8 +92,7 @@ def free_port() -> int:
 
 
 def start_server(data_dir: Path, db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    code = "import sys; from reflow.cli import app; app(sys.argv[1:])"
-    cmd = [sys.executable, "-c", code, "serve", "--data-dir", str(data_dir), "--db", db,
+    cmd = [sys.executable, "-m", "reflow.api.serve", "--data-dir", str(data_dir), "--db", db,
            "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     deadline = time.monotonic() + 30
