@@ -193,3 +193,33 @@ def test_a_material_recycled_through_thousands_of_processes_is_walked_without_re
     assert len(found) == n
     assert sum(c.value for c in found) == 20 * n
     assert len(found[-1].via) == n - 1  # the deepest knows the way back to the product
+
+
+def test_a_batch_split_and_recombined_many_times_is_valued_once_per_process() -> None:
+    """Pure: 200 levels of split-and-recombine are 2^200 paths; each process counts once."""
+    n = 200
+    events: dict[str, Ev] = {}
+    resources: dict[str, Res] = {}
+    kg = {"unit": "om2:kilogram"}
+    for i in range(n + 1):
+        resources[f"x{i}"] = Res(f"x{i}", "spec", "om2:kilogram", "maker")
+    events["raise"] = _ev("raise", "raise", "maker", res="x0", quantity=D(2), **kg)
+    for i in range(1, n + 1):
+        p = f"p{i}"
+        events[f"w{i}"] = _ev(f"w{i}", "work", "worker", input_of=p, effort=D(1),
+                              effort_unit=HOUR)  # fmt: skip
+        for half in ("l", "r"):
+            rid = f"{half}{i}"
+            resources[rid] = Res(rid, "spec", "om2:kilogram", "maker")
+            events[f"t{half}{i}"] = _ev(f"t{half}{i}", "transfer", "maker", res=f"x{i - 1}",
+                                        to=rid, quantity=D(1), **kg)  # fmt: skip
+            events[f"c{half}{i}"] = _ev(f"c{half}{i}", "consume", "maker", input_of=p,
+                                        res=rid, quantity=D(1), **kg)  # fmt: skip
+        events[f"o{i}"] = _ev(f"o{i}", "produce", "maker", output_of=p, res=f"x{i}",
+                              conforms_to="spec", quantity=D(2), **kg)  # fmt: skip
+    eq = parse_equation({"name": "e", "currency": EUR, "rates": {"work": {"*": "20"}},
+                         "buckets": [{"name": "all", "percent": "100",
+                                      "pays": {"contributions": {}}}]})  # fmt: skip
+    found = contributions_to(Facts(events, resources, {}), f"x{n}", eq)
+    assert len(found) == n
+    assert sum(c.value for c in found) == 20 * n

@@ -191,8 +191,18 @@ def _in_unit(q: Decimal, unit: str | None, target: str | None) -> Decimal:
 
 
 RES, PROC = "R", "P"
-# (R|P, resource or process id, quantity or share, path, via): one step of the value walk
-Task = tuple[str, str, Decimal, frozenset[str], tuple[str, ...]]
+Item = tuple[str, str]  # (RES, resource id) or (PROC, process id)
+
+
+def _via(parent: dict[Item, Item | None], item: Item) -> tuple[str, ...]:
+    """The resources between the walk's start and ``item`` (the search tree's path)."""
+    out: list[str] = []
+    at = parent.get(item)
+    while at is not None and parent.get(at) is not None:
+        if at[0] == RES:
+            out.append(at[1])
+        at = parent.get(at)
+    return tuple(reversed(out))
 
 
 class _Walk:
@@ -203,6 +213,7 @@ class _Walk:
         self.inputs: dict[str, list[Ev]] = {}
         self.outputs: dict[str, list[Ev]] = {}
         self.inflows: dict[str, list[Ev]] = {}
+        self._designs: dict[str, Decimal] = {}
         for e in sorted(live, key=lambda e: e.id):
             if e.input_of:
                 self.inputs.setdefault(e.input_of, []).append(e)
@@ -242,82 +253,110 @@ class _Walk:
                 out.append((res.accountable, amount))
         return out
 
-    def behind(
-        self, rid: str, q: Decimal, path: frozenset[str], via: tuple[str, ...]
-    ) -> list[Contribution]:
+    def behind(self, rid: str, q: Decimal, via: tuple[str, ...] = ()) -> list[Contribution]:
         """The contributions behind ``q`` units of ``rid``.
 
-        An explicit stack, not recursion: a material recycled through thousands of processes
-        must not hit Python's recursion limit. ``path`` holds the processes and resources
-        between the product and the item, to cut cycles; ``via`` the resources, to explain.
+        Everything is linear in quantities, so the walk is a graph propagation, not a walk of
+        every path: one depth-first search (explicit stack, ids in order) finds the resources
+        and processes behind ``rid`` and drops the edges that close a cycle (to an item still
+        on the search's stack); then, in topological order, each item passes its amount on to
+        the items behind it. Each process is valued once, whatever the number of paths to it
+        (a batch split and recombined a thousand times costs a thousand steps, not 2^1000).
         """
-        out: list[Contribution] = []
-        stack: list[Task] = [(RES, rid, q, path, via)]
+        root: Item = (RES, rid)
+        kept: dict[Item, list[tuple[Item, Decimal]]] = {}
+        parent: dict[Item, Item | None] = {root: None}
+        on_stack: set[Item] = {root}
+        order: list[Item] = []
+        kept[root] = []
+        stack: list[tuple[Item, list[tuple[Item, Decimal]], int]] = [(root, self._edges(root), 0)]
         while stack:
-            kind, item, amount, path, via = stack.pop()
-            if kind == RES:
-                kids = self._resource(item, amount, path, via)
-            else:
-                kids = self._process(item, amount, path, via, out)
-            stack.extend(reversed(kids))
+            item, edges, i = stack[-1]
+            if i == len(edges):
+                stack.pop()
+                on_stack.discard(item)
+                order.append(item)
+                continue
+            stack[-1] = (item, edges, i + 1)
+            child, coef = edges[i]
+            if child in on_stack:
+                continue  # a cycle closes here: this edge is not followed
+            kept[item].append((child, coef))
+            if child not in parent:
+                parent[child] = item
+                kept[child] = []
+                on_stack.add(child)
+                stack.append((child, self._edges(child), 0))
+        amount: dict[Item, Decimal] = {root: q}
+        out: list[Contribution] = []
+        for item in reversed(order):  # topological: every item after all that lead to it
+            a = amount.get(item, ZERO)
+            if a <= 0:
+                continue
+            for child, coef in kept[item]:
+                amount[child] = amount.get(child, ZERO) + a * coef
+            if item[0] == PROC:
+                out += self._inputs(item[1], a, (*via, *_via(parent, item)))
         return out
 
-    def _resource(
-        self, rid: str, q: Decimal, path: frozenset[str], via: tuple[str, ...]
-    ) -> list[Task]:
-        res = self.f.resources.get(rid)
-        unit, spec = (res.unit, res.conforms_to) if res is not None else (None, None)
-        kids: list[Task] = []
-        for e, part in self._parts(rid, q):
-            if e.action in TRANSFERS and e.res:
-                if e.res not in path:
-                    kids.append((RES, e.res, part, path | {rid}, (*via, e.res)))
-            elif e.output_of:
-                same = [
-                    _in_unit(o.quantity or ZERO, o.unit, unit)
-                    for o in self.outputs.get(e.output_of, [])
-                    if o.conforms_to == spec or o.res == rid
-                ]
-                total = sum(same, ZERO)
-                if total > 0:
-                    kids.append((PROC, e.output_of, part / total, path, via))
-        return kids
+    def _edges(self, item: Item) -> list[tuple[Item, Decimal]]:
+        """What one unit of ``item`` (a resource, or a whole process) came from, in order."""
+        found: dict[Item, Decimal] = {}
+        kind, key = item
+        if kind == RES:
+            res = self.f.resources.get(key)
+            unit, spec = (res.unit, res.conforms_to) if res is not None else (None, None)
+            for e, part in self._parts(key, Decimal(1)):
+                if e.action in TRANSFERS and e.res:
+                    child, coef = (RES, e.res), part
+                elif e.output_of:
+                    same = sum(
+                        (_in_unit(o.quantity or ZERO, o.unit, unit)
+                         for o in self.outputs.get(e.output_of, [])
+                         if o.conforms_to == spec or o.res == key),
+                        ZERO,
+                    )  # fmt: skip
+                    if same <= 0:
+                        continue
+                    child, coef = (PROC, e.output_of), part / same
+                else:
+                    continue
+                found[child] = found.get(child, ZERO) + coef
+        else:
+            for e in self.inputs.get(key, []):
+                if e.action == "consume" and e.res and e.quantity and not self._priced(e.res):
+                    res = self.f.resources.get(e.res)
+                    q = _in_unit(e.quantity, e.unit, res.unit if res else None)
+                    found[(RES, e.res)] = found.get((RES, e.res), ZERO) + q
+        return list(found.items())
 
-    def _process(
-        self,
-        pid: str,
-        share: Decimal,
-        path: frozenset[str],
-        via: tuple[str, ...],
-        out: list[Contribution],
-    ) -> list[Task]:
-        """Value the inputs of ``share`` of process ``pid`` into ``out``; what to walk next."""
-        if pid in path or share <= 0:
-            return []  # a cycle closes here, or nothing of it went into the product
-        path = path | {pid}
-        kids: list[Task] = []
+    def _priced(self, rid: str) -> Decimal | None:
+        res = self.f.resources.get(rid)
+        return self.eq.rate("resource", rid, res.conforms_to if res else None)
+
+    def _inputs(self, pid: str, share: Decimal, via: tuple[str, ...]) -> list[Contribution]:
+        """The contributions of ``share`` of process ``pid`` that are valued where they are."""
+        out: list[Contribution] = []
         plan = self.f.plans.get(pid)
         for e in self.inputs.get(pid, []):
             base = {"event": e.id, "process": pid, "time": e.time, "plan": plan, "via": via}
             if e.action in ("work", "deliverService", "use"):
                 out += self._by_rate(e, share, base)
             elif e.action == "cite" and e.res:
-                out += self._cite(e, share, path, base)
+                out += self._cite(e, share, base)
             elif e.action == "consume" and e.res and e.quantity:
-                rid = e.res
-                res = self.f.resources.get(rid)
-                q = _in_unit(e.quantity, e.unit, res.unit if res else None) * share
-                rate = self.eq.rate("resource", rid, res.conforms_to if res else None)
+                rate = self._priced(e.res)
                 if rate is None:
-                    kids.append((RES, rid, q, path, (*via, rid)))
-                    continue
+                    continue  # walked: its contributors are found behind it
+                res = self.f.resources.get(e.res)
+                q = _in_unit(e.quantity, e.unit, res.unit if res else None) * share
                 unit = res.unit if res is not None else e.unit
                 out += [
                     Contribution("resource", agent, amount=part, unit=unit, rate=rate,
                                  share=share, value=part * rate, **base)
-                    for agent, part in self.origins(rid, q)
+                    for agent, part in self.origins(e.res, q)
                 ]  # fmt: skip
-        return kids
+        return out
 
     def _by_rate(self, e: Ev, share: Decimal, base: dict[str, Any]) -> list[Contribution]:
         hours = _in_unit(e.effort, e.effort_unit, HOUR) if e.effort is not None else None
@@ -338,27 +377,33 @@ class _Walk:
         return [Contribution(kind, agent, amount=amount, unit=unit, rate=rate, share=share,
                              value=amount * rate, **base)]  # fmt: skip
 
-    def _cite(
-        self, e: Ev, share: Decimal, path: frozenset[str], base: dict[str, Any]
-    ) -> list[Contribution]:
-        res = self.f.resources.get(e.res or "")
+    def _cite(self, e: Ev, share: Decimal, base: dict[str, Any]) -> list[Contribution]:
+        rid = e.res or ""
+        res = self.f.resources.get(rid)
         author = res.accountable if res is not None and res.accountable else e.provider
-        rate = self.eq.rate("cite", e.res, res.conforms_to if res else None)
+        rate = self.eq.rate("cite", rid, res.conforms_to if res else None)
         if rate is None:
-            # the whole design's value: the contributions behind all of it
-            total_in = sum(
-                (_in_unit(x.quantity or ZERO, x.unit, res.unit if res else None)
-                 for x in self.inflows.get(e.res or "", [])),
-                ZERO,
-            )  # fmt: skip
-            made = self.behind(e.res or "", total_in, path, (*base["via"], e.res or ""))
-            value = sum((c.value for c in made), ZERO)
-            if value <= 0:
+            rate = self._design_value(rid)
+            if rate <= 0:
                 return []
-            return [Contribution("cite", author, amount=share, unit=None, rate=value,
-                                 share=share, value=value * share, **base)]  # fmt: skip
         return [Contribution("cite", author, amount=share, unit=None, rate=rate, share=share,
                              value=rate * share, **base)]  # fmt: skip
+
+    def _design_value(self, rid: str) -> Decimal:
+        """A design's worth when no rate prices it: the contributions behind all of it (once
+        per design; a design whose making cites itself, however far back, counts it as 0)."""
+        if rid in self._designs:
+            return self._designs[rid]
+        self._designs[rid] = ZERO  # while it is being valued: a cite back to it is worth 0
+        res = self.f.resources.get(rid)
+        total = sum(
+            (_in_unit(x.quantity or ZERO, x.unit, res.unit if res else None)
+             for x in self.inflows.get(rid, [])),
+            ZERO,
+        )  # fmt: skip
+        value = sum((c.value for c in self.behind(rid, total)), ZERO) if total > 0 else ZERO
+        self._designs[rid] = value
+        return value
 
 
 def _multiplied(eq: Equation, c: Contribution) -> Contribution:
@@ -378,7 +423,7 @@ def contributions_to(facts: Facts, product: str, eq: Equation) -> list[Contribut
             (_in_unit(e.quantity or ZERO, e.unit, res.unit) for e in walk.inflows.get(product, [])),
             ZERO,
         )
-        found = walk.behind(product, total, frozenset(), ()) if total > 0 else []
+        found = walk.behind(product, total) if total > 0 else []
         return [_multiplied(eq, c) for c in found if c.value > 0]
 
 
