@@ -18,7 +18,8 @@ produced it, the way NRP's value equations do: every input of a process is a con
 A process's contributions are attributed to its outputs of the product's specification, by
 quantity; outputs of other specifications (scraps) are by-products that carry none. Corrected
 events are left out; their corrections stand in for them. A cycle (A consumed into B consumed
-into A) is cut where it closes: a process already on the path is not entered again.
+into A) is cut where it closes: the search does not follow an edge back to an item it is still
+exploring, so each process is counted once, by the ids' order.
 
 Why not ``reflow.trace.algorithms.trace``: its walk answers "what happened to this item" (it
 lists events once, follows pairing rules and a used machine's own history as leaves), while a
