@@ -14,11 +14,15 @@ cases: 2 kg of buttons raised with no place at all, and 5 bags (a unit with no m
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from support import World, qty
+import pytest
+from support import NETWORK, World, qty
 
+from reflow.ledger.ledger import Ledger
 from reflow.report.territory import for_record
+from reflow.store.sqlstore import SqlStore
 
 TEXTILE = "https://reflowos.eu/ns/material#textile"
 PLASTIC = "https://reflowos.eu/ns/material#plastic"
@@ -275,3 +279,21 @@ def build(world: World, *, territory: bool = True) -> City:
         toLocation=in_a,
     )
     return city
+
+
+@pytest.fixture(
+    name="city",
+    scope="module",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def city_fixture(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[City]:
+    """The city built once per test module and backend, for tests that only read it."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('city') / 'city.sqlite'}"
+    else:
+        url = request.getfixturevalue("pg_database_factory")()
+    store = SqlStore.open(url)
+    yield build(World(Ledger(store, NETWORK)))
+    store.close()

@@ -17,16 +17,13 @@ MCI = 1 − 0.9·LFI = 0.523529. Panels with utility X = 2: MCI = 1 − 1·0.45 
 from __future__ import annotations
 
 import pytest
-from report_world import City, build
-from support import World
+from report_world import (
+    City,
+    city_fixture,  # noqa: F401  (the module-scoped fixture)
+)
 
 from reflow.report.circularity import circularity, explain_mci, mci
 from reflow.report.scope import Scope
-
-
-@pytest.fixture
-def city(world: World) -> City:
-    return build(world)
 
 
 def _by_name(rows: list[dict[str, object]]) -> dict[object, dict[str, object]]:

@@ -28,8 +28,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from report_world import PLASTIC, TEXTILE, City, build
-from support import World
+from report_world import (
+    PLASTIC,
+    TEXTILE,
+    City,
+    city_fixture,  # noqa: F401  (the module-scoped fixture)
+)
 
 from reflow.errors import RuleViolation
 from reflow.report.flows import explain_flow, flow_accounts
@@ -51,11 +55,6 @@ EXPECTED = {
         "local_sourcing_share": 1.0, "distance_per_kg_km": D,
     },
 }  # fmt: skip
-
-
-@pytest.fixture
-def city(world: World) -> City:
-    return build(world)
 
 
 def _rows(city: City, **scope: Any) -> dict[Any, Any]:

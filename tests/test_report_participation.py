@@ -12,16 +12,15 @@ Gini = 2·(1·10 + 2·30 + 3·60)/(3·100) − 4/3 = 1/3; top 10 % = the top rec
 from __future__ import annotations
 
 import pytest
-from report_world import City, build
+from report_world import (
+    City,
+    build,
+    city_fixture,  # noqa: F401  (the module-scoped fixture)
+)
 from support import World, qty
 
 from reflow.report.participation import gini, participation, top_share
 from reflow.report.scope import Scope
-
-
-@pytest.fixture
-def city(world: World) -> City:
-    return build(world)
 
 
 def _by_district(rows: list[dict[str, object]]) -> dict[object, dict[str, object]]:
@@ -52,7 +51,8 @@ def test_value_spread_is_zero_without_claims(city: City) -> None:
     assert value == [{"unit": None, "receivers": 0, "total": 0, "top10_share": 0.0, "gini": 0.0}]
 
 
-def test_value_spread_from_claims(city: City) -> None:
+def test_value_spread_from_claims(world: World) -> None:
+    city = build(world)
     w, ids = city.world, city.ids
     for who, amount in (("anna", 10), ("cafe", 30), ("shop", 60)):
         w.create(
