@@ -110,6 +110,10 @@ def test_only_the_income_receiver_distributes_and_shares_add_up(world: World) ->
     with pytest.raises(RuleViolation) as err:
         world.submit(world.keys[s.makerspace], "value.distribute", greedy)
     assert err.value.rule == "shares-add-up"
+    with pytest.raises(RuleViolation) as err:  # the sewing work is no income
+        world.submit(world.keys[s.makerspace], "value.distribute",
+                     dict(body, income=s.sew_work, claims=[]))  # fmt: skip
+    assert err.value.rule == "income-is-transfer"
     greedy["claims"][0]["resourceQuantity"] = qty("0.005", EUR)
     with pytest.raises(RuleViolation) as err:
         world.submit(world.keys[s.makerspace], "value.distribute", greedy)

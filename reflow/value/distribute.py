@@ -241,7 +241,7 @@ def get_equation(store: SqlStore, equation_id: str) -> Equation:
     return parse_equation(obj.data, obj.id)
 
 
-def _income_pot(eq: Equation, quantity: Decimal | None, unit: str | None) -> Decimal:
+def income_pot(eq: Equation, quantity: Decimal | None, unit: str | None) -> Decimal:
     if quantity is None or unit is None:
         raise RuleViolation("the income has no resourceQuantity", field="income", rule="quantity")
     if eq.currency == POINT:
@@ -338,7 +338,7 @@ def plan_distribution(
     income = load_income(store, income_id)
     if eq.currency != POINT and not _is_money(income["unit"]):
         raise UnitError("the income is not money", field="income", rule="income-is-money")
-    pot = _income_pot(eq, income["quantity"], income["unit"])
+    pot = income_pot(eq, income["quantity"], income["unit"])
     product = product or find_product(store, income)
     found = find_contributions(store, product, eq)
     shares = allocate(eq, pot, found, income["receiver"])

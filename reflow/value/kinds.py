@@ -33,7 +33,7 @@ from reflow.ledger.records import Record
 from reflow.store import sqlstore
 from reflow.store.codec import dec_text
 from reflow.store.schema import vf_objects
-from reflow.value.distribute import EQUATION_TYPE, _income_pot
+from reflow.value.distribute import EQUATION_TYPE, INCOME_ACTIONS, income_pot
 from reflow.value.equation import POINT, parse_equation
 from reflow.value.tables import settlements
 from reflow.vf.measure import Measure
@@ -93,6 +93,14 @@ def distribute_income(ctx: Context) -> Changes:
     income = ctx.view.event(income_id)
     if income is None:
         raise NotFound(f"no economic event {income_id!r}", field="body.income")
+    if income.action not in INCOME_ACTIONS or income.corrected_by is not None:
+        raise RuleViolation(
+            "an income is a transfer (not corrected since)", field="body.income",
+            rule="income-is-transfer",
+        )  # fmt: skip
+    product = body.get("product")
+    if product is not None and (not isinstance(product, str) or not ctx.view.resource(product)):
+        raise NotFound(f"no economic resource {product!r}", field="body.product")
     if income.receiver not in ctx.acting:
         raise AuthorisationError(
             "only the income's receiver distributes it", field="body.income", rule="receiver"
@@ -104,7 +112,7 @@ def distribute_income(ctx: Context) -> Changes:
             field="body.income",
             rule="distribute-once",
         )
-    pot = _income_pot(eq, income.resource_quantity, income.resource_unit)
+    pot = income_pot(eq, income.resource_quantity, income.resource_unit)
     claims = body.get("claims")
     if not isinstance(claims, list):
         raise RuleViolation("claims must be a list", field="body.claims", rule="type")
@@ -150,7 +158,7 @@ def distribute_income(ctx: Context) -> Changes:
     if total > pot:
         raise RuleViolation(f"the shares add up to {total}, more than the income's {pot}",
                             field="body.claims", rule="shares-add-up")  # fmt: skip
-    dist = {"equation": eq_id, "income": income_id, "product": body.get("product"),
+    dist = {"equation": eq_id, "income": income_id, "product": product,
             "claims": made, "kept": dec_text(pot - total)}  # fmt: skip
     objects[did] = VfObject(DISTRIBUTION_TYPE, did, dist, ctx.author, ctx.record.hash,
                             ctx.record.created)  # fmt: skip
