@@ -19,23 +19,41 @@ _encode = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 ).encode
 
+# JCS sorts object keys by their UTF-16 code units, Python by code points: the two differ only
+# for keys with characters beyond U+FFFF, so only values with non-ASCII keys take this path.
+_encode_in_order = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=False, separators=(",", ":"), allow_nan=False
+).encode
+
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
 def canonical_bytes(value: Any) -> bytes:
     """Encode ``value`` as RFC 8785 bytes; refuse what JCS could not represent exactly."""
+    if _plain(value):
+        return _encode(value).encode("utf-8")
     check_canonical_value(value)
-    return _encode(value).encode("utf-8")
+    return _encode_in_order(_utf16_ordered(value)).encode("utf-8")
+
+
+def _utf16_ordered(value: Any) -> Any:
+    if type(value) is dict:
+        keys = sorted(value, key=lambda k: k.encode("utf-16-be"))
+        return {k: _utf16_ordered(value[k]) for k in keys}
+    if type(value) is list or type(value) is tuple:
+        return [_utf16_ordered(v) for v in value]
+    return value
 
 
 def _plain(value: Any) -> bool:
-    """True when ``value`` holds only what JCS encodes exactly (fast, no paths: the hot path)."""
+    """True when ``value`` holds only what JCS encodes exactly with Python's key order (ASCII
+    keys), fast and without paths: the hot path."""
     t = type(value)
     if t is str or t is bool or value is None:
         return True
     if t is dict:
         for k, v in value.items():
-            if type(k) is not str:
+            if type(k) is not str or not k.isascii():
                 return False
             tv = type(v)
             if tv is str:
