@@ -69,6 +69,7 @@ class PeerClient:
     def __init__(self, http: httpx.AsyncClient, url: str) -> None:
         self.http = http
         self.url = url.rstrip("/")
+        self.log_end: int | None = None  # the peer's log position when it last gave its heads
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
@@ -102,6 +103,8 @@ class PeerClient:
     async def heads(self) -> dict[str, tuple[int, str]]:
         raw = await self._json("GET", "/fed/heads")
         chains = raw.get("heads") if isinstance(raw, dict) else None
+        end = raw.get("log_end") if isinstance(raw, dict) else None
+        self.log_end = end if type(end) is int and end >= 0 else None
         if not isinstance(chains, dict):
             raise PeerError("/fed/heads: not {heads: {author: {seq, hash}}}", misbehaved=True)
         out: dict[str, tuple[int, str]] = {}

@@ -24,6 +24,7 @@ from typing import Any
 
 from reflow.errors import ChainError, NotFound, ReflowError, SignatureError
 from reflow.federation.equivocation import invalidate
+from reflow.federation.queries import known_hashes
 from reflow.ledger.ledger import Ledger, Receipt
 from reflow.ledger.records import Record, record_from_dict
 
@@ -96,6 +97,12 @@ class Inbox:
             except ReflowError as exc:
                 out.forged.append(("", exc))
         with self.lock:
+            # Records already held are set aside with one query, before any signature check:
+            # peers echo back what they learnt from us, and that must stay cheap.
+            known = known_hashes(self.ledger.store, [r.hash for r in batch])  # type: ignore[arg-type]
+            if known:
+                out.duplicate += sum(r.hash in known for r in batch)
+                batch = [r for r in batch if r.hash not in known]
             self._judge(batch, out)
             if out.applied and self.held:
                 self._retry(out)

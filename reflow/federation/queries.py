@@ -96,6 +96,15 @@ def log_tail(store: SqlStore, after_pos: int, limit: int) -> list[tuple[int, byt
     return [(int(r.pos), record_line(r.payload, r.sig)) for r in rows]
 
 
+def known_hashes(store: SqlStore, hashes: list[str]) -> set[str]:
+    """Which of these records this node already holds (one query per batch)."""
+    if not hashes:
+        return set()
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(records.c.hash).where(records.c.hash.in_(hashes))).all()
+    return {r[0] for r in rows}
+
+
 def log_end(store: SqlStore) -> int:
     return store.log_position()
 

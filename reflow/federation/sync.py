@@ -100,8 +100,10 @@ class Puller:
         started = time.monotonic()
         peer = PeerClient(self.http, url)
         report = SyncReport(peer=url)
-        await self._pull_log(peer, report)
         theirs = await peer.heads()
+        skip_log = await self._log_not_worth_it(peer, theirs)
+        if not skip_log:
+            await self._pull_log(peer, report)
         flags = await asyncio.to_thread(flags_of, self.node.store)
         mine = await asyncio.to_thread(self._heads_locked, sorted(theirs))
         todo: dict[str, tuple[int, str]] = {}
@@ -125,9 +127,29 @@ class Puller:
                     del todo[author]
             if not progress:
                 break
+        if skip_log and peer.log_end is not None:
+            # What the heads listed (all of the peer's log up to log_end) has been pulled or is
+            # being waited for; the next round streams only what comes after.
+            self.cursors[peer.url] = peer.log_end
+            _save_cursors(self.cursor_file, self.cursors)
         await self._pull_evidence(peer, report)
         report.seconds = round(time.monotonic() - started, 3)
         return report
+
+    async def _log_not_worth_it(self, peer: PeerClient, theirs: dict[str, tuple[int, str]]) -> bool:
+        """Pull chain by chain instead of streaming the log, when most of it is already here.
+
+        (A node that learnt most of a peer's records from elsewhere — or that the peer learnt
+        from it — would otherwise verify thousands of duplicates.)
+        """
+        end, cursor = peer.log_end, self.cursors.get(peer.url, 0)
+        if end is None:
+            return False
+        if end < cursor:
+            return True  # the peer's log is not the one we followed (rebuilt): chains only
+        mine = await asyncio.to_thread(self._heads_locked, sorted(theirs))
+        missing = sum(max(0, seq - mine[a][0]) for a, (seq, _) in theirs.items())
+        return end - cursor > 2 * missing + self.batch
 
     async def _pull_log(self, peer: PeerClient, report: SyncReport) -> None:
         """Stream the peer's log from where we left it, in its order (dependencies first).
