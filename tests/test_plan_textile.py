@@ -80,7 +80,9 @@ def test_inputs_come_from_their_holders_and_loads_go_by_van(planned) -> None:
     supplies = {c["resource"]: c["quantity"] for c in _commitments(show, "supply")}
     assert supplies == {ids["fibre_stock"]: "80", ids["bin_a"]: "60", ids["bin_b"]: "40"}
     pickups = [c for c in _commitments(show, "transport") if c["action"] == "pickup"]
-    assert {c["resource"] for c in pickups} == {ids["fibre_stock"], ids["bin_a"], ids["bin_b"]}
+    carried = {r for c in pickups for r in c["explanation"]["resources"]}
+    assert carried == {ids["fibre_stock"], ids["bin_a"], ids["bin_b"]}
+    assert len(pickups) == 3  # one per stop and specification
     assert {c["provider"] for c in pickups} == {ids["driver"]}
     assert sum(Decimal(c["quantity"]) for c in pickups) <= 300
     uses = _commitments(show, "use")

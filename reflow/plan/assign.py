@@ -2,16 +2,20 @@
 
 One CP-SAT model (OR-Tools) for a whole plan. Variables:
 
-* ``h[n, o]`` tenths of an hour of work need ``n`` done under offer ``o`` (only for offers of
-  the skill whose window overlaps the process), ``y[n, o]`` whether ``o`` works on ``n`` at all;
-  an offer's hours bound the sum over needs; what no offer covers is ``short[n]``.
+* ``h[n, o]`` tenths of an hour of work need ``n`` done under offer ``o`` (only for the nearest
+  offers of the skill whose window overlaps the process); an offer's hours bound the sum over
+  needs; what no offer covers is ``short[n]``. Costs are per hour worked (a transportation
+  problem: its LP relaxation is integral, so CP-SAT proves the optimum fast even at 200
+  processes × 500 people).
 * ``z[l, v]`` whether vehicle ``v`` carries load ``l``; a vehicle's capacity bounds the mass it
   carries (one round per plan); a load nobody carries is ``dropped[l]``.
 
-The objective, in order of weight: uncovered hours and dropped loads (they become market
+Work and transport share no constraint, so they are two models solved one after the other
+(each with half the time budget); the status reported is the worse of the two. The objective,
+in order of weight: uncovered hours and dropped loads (they become market
 requests), lateness (an offer whose window opens after the process should begin delays it by
 that much), then kilometres travelled (worker to the plan's place; vehicle to the pickup and on
-to the drop-off), and a small cost per assignee so work is not split without need.
+to the drop-off).
 """
 
 from __future__ import annotations
@@ -28,11 +32,12 @@ from ortools.sat.python import cp_model
 from reflow.market.matching import haversine_km
 from reflow.plan.data import Offer, Vehicle
 
-W_SHORT = 10_000  # per tenth of an hour nobody covers
+W_SHORT = 100_000  # per tenth of an hour nobody covers
 W_DROP = 1_000_000  # per load nobody carries
-W_LATE = 100  # per hour of lateness
-W_KM = 10  # per kilometre
-W_SPLIT = 50  # per assignee
+W_LATE = 100  # per hour of lateness (per tenth of an hour worked late)
+W_KM = 10  # per kilometre (per tenth of an hour worked: more hours, more trips)
+W_HOUR = 1  # per tenth of an hour: the cheapest plan does not split work without need
+NEAREST = 12  # offers per work need given to the solver: the least late, then the nearest
 
 
 @dataclass(slots=True)
@@ -48,17 +53,31 @@ class WorkNeed:
 
 
 @dataclass(slots=True)
-class Load:
-    id: str
-    process: str
+class Item:
+    """One inventoried resource picked up as part of a load."""
+
     spec: str
     resource: str
     holder: str
     quantity: Decimal
     unit: str
     mass_kg: Decimal
+
+
+@dataclass(slots=True)
+class Load:
+    """What one stop hands over for one process: picked up together, carried by one vehicle."""
+
+    id: str
+    process: str  # the planned process it goes to (a recipe transport process), or "leg:…"
+    target: str | None  # the planned process consuming it (None: the independent demand)
+    items: list[Item]
     frm: tuple[float, float] | None
     to: tuple[float, float] | None
+
+    @property
+    def mass_kg(self) -> Decimal:
+        return sum((i.mass_kg for i in self.items), Decimal(0))
 
 
 @dataclass(slots=True)
@@ -114,6 +133,7 @@ def solve(
         tenths = math.ceil(n.hours * 10)
         pool = by_skill.get(n.skill, []) if n.skill and not n.classes else offers
         choices = []
+        usable = []
         for o in pool:
             if not skilled(n, o):
                 continue
@@ -122,22 +142,26 @@ def solve(
                 late = (o.begins - n.begins).total_seconds() / 3600
             km = _km(n.at, o.lat, o.long)
             cand.setdefault(n.id, []).append(
-                {"agent": o.agent, "offer": o.intent, "hours": str(o.hours),
-                 "distanceKm": round(km, 3), "available": available_for(n, o),
-                 "lateHours": round(late, 2)}
-            )  # fmt: skip
-            if not available_for(n, o):
-                continue
+                {
+                    "agent": o.agent,
+                    "offer": o.intent,
+                    "hours": str(o.hours),
+                    "distanceKm": round(km, 3),
+                    "available": available_for(n, o),
+                    "lateHours": round(late, 2),
+                }
+            )
+            if available_for(n, o):
+                usable.append((late, km, o.intent, o))
+        usable.sort(key=lambda u: u[:3])
+        for late, km, _i, o in usable[:NEAREST]:
             cap = min(tenths, math.floor(o.hours * 10))
             if cap <= 0:
                 continue
             h = m.new_int_var(0, cap, f"h_{n.id}_{o.intent}")
-            y = m.new_bool_var(f"y_{n.id}_{o.intent}")
-            m.add(h <= cap * y)
-            m.add(h >= 1).only_enforce_if(y)
-            choices.append((o, h, y, km, late))
+            choices.append((o, h, None, km, late))
             by_offer.setdefault(o.intent, []).append(h)
-            cost.append((W_LATE * round(late) + W_KM * round(km) + W_SPLIT) * y)
+            cost.append((W_LATE * round(late) + W_KM * round(km) + W_HOUR) * h)
         s = m.new_int_var(0, tenths, f"short_{n.id}")
         m.add(sum(c[1] for c in choices) + s == tenths)
         cost.append(W_SHORT * s)
@@ -145,6 +169,10 @@ def solve(
     caps = {o.intent: math.floor(o.hours * 10) for o in offers}
     for oid, hs in by_offer.items():
         m.add(sum(hs) <= caps[oid])
+    m.minimize(sum(cost))
+    work_model, cost = m, []
+    # Loads and vehicles share nothing with work: a model of their own, solved on its own.
+    m = cp_model.CpModel()
     carry: dict[str, list[tuple[Vehicle, Any, float]]] = {}
     by_vehicle: dict[str, list[tuple[int, Any]]] = {}
     dropped: dict[str, Any] = {}
@@ -156,9 +184,14 @@ def solve(
                 haversine_km(*ld.frm, *ld.to) if ld.frm and ld.to else 0.0
             )
             cand.setdefault(ld.id, []).append(
-                {"vehicle": v.id, "custodian": v.custodian, "capacityKg": str(v.capacity_kg),
-                 "distanceKm": round(km, 3), "fits": kg <= v.capacity_kg}
-            )  # fmt: skip
+                {
+                    "vehicle": v.id,
+                    "custodian": v.custodian,
+                    "capacityKg": str(v.capacity_kg),
+                    "distanceKm": round(km, 3),
+                    "fits": kg <= v.capacity_kg,
+                }
+            )
             if kg > v.capacity_kg:
                 continue
             z = m.new_bool_var(f"z_{ld.id}_{v.id}")
@@ -174,27 +207,36 @@ def solve(
         if items:
             m.add(sum(kg * z for kg, z in items) <= math.floor(v.capacity_kg))
     m.minimize(sum(cost))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.num_workers = workers
     start = time.perf_counter()
-    status = solver.solve(m)
-    out = Result(solver.status_name(status), 0.0, time.perf_counter() - start, candidates=cand)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return out
-    out.objective = solver.objective_value
+    ws, wstatus = _run(work_model, seconds / 2, workers)
+    ts, tstatus = _run(m, seconds / 2, workers)
+    ok = (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    worst = max((wstatus, tstatus), key=lambda st: (st not in ok, st != cp_model.OPTIMAL))
+    out = Result(ws.status_name(worst), 0.0, time.perf_counter() - start, candidates=cand)
+    if wstatus in ok:
+        out.objective += ws.objective_value
+    if tstatus in ok:
+        out.objective += ts.objective_value
     for n in needs:
         got = []
-        for o, h, _y, km, late in pairs[n.id]:
-            v = solver.value(h)
-            if v > 0:
-                got.append((o, Decimal(v) / 10, km, late))
-                out.lateness_hours = max(out.lateness_hours, late)
+        if wstatus in ok:
+            for o, h, _y, km, late in pairs[n.id]:
+                v = ws.value(h)
+                if v > 0:
+                    got.append((o, Decimal(v) / 10, km, late))
+                    out.lateness_hours = max(out.lateness_hours, late)
         out.work[n.id] = got
-        left = Decimal(solver.value(short[n.id])) / 10
+        left = Decimal(ws.value(short[n.id])) / 10 if wstatus in ok else n.hours
         if left > 0:
             out.short[n.id] = min(left, n.hours)
     for ld in loads:
-        chosen = [(v, km) for v, z, km in carry[ld.id] if solver.value(z)]
+        chosen = [(v, km) for v, z, km in carry[ld.id] if tstatus in ok and ts.value(z)]
         out.carried[ld.id] = chosen[0] if chosen else None
     return out
+
+
+def _run(model: cp_model.CpModel, seconds: float, workers: int) -> tuple[cp_model.CpSolver, Any]:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = workers
+    return solver, solver.solve(model)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from reflow.plan.assign import Load, Result, WorkNeed
+from reflow.plan.assign import Item, Load, Result, WorkNeed
 from reflow.plan.data import PlanData
 from reflow.plan.explode import Explosion, Planned, Schedule, up
 from reflow.store.codec import dec_text
@@ -68,31 +68,43 @@ def work_needs(ex: Explosion, at: tuple[float, float] | None) -> list[WorkNeed]:
 
 
 def loads(ex: Explosion, data: PlanData, at: tuple[float, float] | None) -> list[Load]:
-    """A load for every allocation away from the plan's place, to its first consumer."""
-    out = []
+    """Allocations away from the plan's place, one load per pickup place (a stop).
+
+    A stop's load goes to the recipe's transport process when its items feed one, else to a
+    transport leg the planner adds, ending when the earliest process using its items begins.
+    """
+    groups: dict[tuple[Any, ...], Load] = {}
     for need in ex.needs.values():
         first = _first_consumer(ex, need.consumers)
         for a in need.allocations:
-            if at is None or a.lat is None or a.distance_km <= LOCAL_KM:
+            if at is None or a.lat is None or a.long is None or a.distance_km <= LOCAL_KM:
                 continue
-            frm = (a.lat, a.long) if a.long is not None else None
             mass = data.mass_kg(need.key[0], a.resource_quantity, a.resource_unit)
-            proc = first.id if first is not None and first.recipe.is_transport else None
-            out.append(
-                Load(
-                    f"load:{a.resource}",
-                    proc or f"leg:{a.resource}",
-                    need.key[0],
-                    a.resource,
-                    a.holder,
-                    a.resource_quantity,
-                    a.resource_unit,
-                    mass,
-                    frm,
+            item = Item(
+                need.key[0], a.resource, a.holder, a.resource_quantity, a.resource_unit, mass
+            )
+            carrier = first.id if first is not None and first.recipe.is_transport else None
+            gkey = (round(a.lat, 5), round(a.long, 5), carrier or "")
+            load = groups.get(gkey)
+            if load is None:
+                n = len(groups)
+                load = groups[gkey] = Load(
+                    f"load:{n}",
+                    carrier or f"leg:{n}",
+                    first.id if first else None,
+                    [],
+                    (a.lat, a.long),
                     at,
                 )
-            )
-    return out
+            elif load.target is not None and (first is None or _earlier(ex, first.id, load.target)):
+                load.target = first.id if first else None
+            load.items.append(item)
+    return list(groups.values())
+
+
+def _earlier(ex: Explosion, a: str, b: str) -> bool:
+    pa, pb = ex.processes[a], ex.processes[b]
+    return (pa.begins, pa.id) < (pb.begins, pb.id)  # type: ignore[operator]
 
 
 def _first_consumer(ex: Explosion, consumers: list[tuple[str, Any]]) -> Planned | None:
@@ -306,43 +318,43 @@ def _work(d: Draft, ex: Explosion, res: Result, planner: str) -> None:
 def _transport(
     d: Draft, ex: Explosion, res: Result, data: PlanData, at: Any, planner: str, demand: Demand
 ) -> None:
-    legs = 0
     for ld in loads(ex, data, at):
         chosen = res.carried.get(ld.id)
         cands = res.candidates.get(ld.id, [])
         if chosen is None:
-            d.unmet.append(
+            d.unmet.extend(
                 {
                     "what": "transport",
-                    "spec": ld.spec,
-                    "resource": ld.resource,
-                    "quantity": dec_text(ld.quantity),
-                    "unit": ld.unit,
-                    "massKg": dec_text(up(ld.mass_kg)),
-                    "why": f"{len(cands)} vehicles; none has the capacity free",
+                    "spec": i.spec,
+                    "resource": i.resource,
+                    "quantity": dec_text(i.quantity),
+                    "unit": i.unit,
+                    "massKg": dec_text(up(i.mass_kg)),
+                    "why": f"{len(cands)} vehicles; none has {dec_text(up(ld.mass_kg))} kg free",
                 }
+                for i in ld.items
             )
             continue
         vehicle, dist = chosen
+        hours = _leg_hours(dist)
         if ld.process.startswith("leg:"):
-            consumer = _consumer_of(ex, ld.resource)
+            consumer = ex.processes[ld.target] if ld.target else None
             ends = consumer.begins if consumer is not None else demand.due
-            hours = _leg_hours(dist)
-            begins = ends - timedelta(hours=float(hours))  # type: ignore[operator]
-            key = f"leg{legs}"
-            legs += 1
+            assert ends is not None
+            begins = ends - timedelta(hours=float(hours))
+            key = f"leg{ld.id[5:]}"
             leg: dict[str, Any] = {
                 "key": key,
-                "name": f"transport {ld.spec[:8]}",
+                "name": f"transport to {_name(ex, ld.target)}",
                 "hasBeginning": iso(begins),
                 "hasEnd": iso(ends),
-            }  # type: ignore[arg-type]
+            }
             if demand.place:
                 leg["atLocation"] = demand.place
             d.processes.append(leg)
         else:
             key = d.keys[ld.process]
-            hours = _leg_hours(dist)
+        proc = next(p for p in d.processes if p["key"] == key)
         why = {
             "why": "a vehicle with the capacity, the least distance",
             "vehicle": vehicle.id,
@@ -350,32 +362,39 @@ def _transport(
             "massKg": dec_text(up(ld.mass_kg)),
             "distanceKm": km(dist),
             "alternatives": [
-                {**c, "fits": str(c["fits"])} for c in cands if c["vehicle"] != vehicle.id
+                {**c, "fits": str(c["fits"]), "distanceKm": km(c["distanceKm"])}
+                for c in sorted(cands, key=lambda c: c["distanceKm"])
+                if c["vehicle"] != vehicle.id
             ][:3],
         }
-        proc = next(p for p in d.processes if p["key"] == key)
-        for side, action in (("input", "pickup"), ("output", "dropoff")):
-            d.commitments.append(
-                {
-                    "key": f"{action}:{ld.resource}",
-                    "role": "transport",
-                    "process": key,
-                    "side": side,
-                    "data": {
-                        "action": action,
-                        "provider": vehicle.custodian,
-                        "receiver": planner,
-                        "resourceInventoriedAs": ld.resource,
-                        "resourceConformsTo": ld.spec,
-                        "resourceQuantity": q(ld.quantity, ld.unit),
-                        "due": proc["hasEnd"] if side == "output" else proc["hasBeginning"],
-                    },
-                    "explanation": why,
-                }
-            )
+        by_spec: dict[tuple[str, str], Decimal] = {}
+        for i in ld.items:  # one pickup and one drop-off per specification at a stop
+            by_spec[(i.spec, i.unit)] = by_spec.get((i.spec, i.unit), Decimal(0)) + i.quantity
+        for (spec, unit), amount in sorted(by_spec.items()):
+            for side, action in (("input", "pickup"), ("output", "dropoff")):
+                d.commitments.append(
+                    {
+                        "key": f"{action}:{ld.id}:{spec}:{unit}",
+                        "role": "transport",
+                        "process": key,
+                        "side": side,
+                        "data": {
+                            "action": action,
+                            "provider": vehicle.custodian,
+                            "receiver": planner,
+                            "resourceConformsTo": spec,
+                            "resourceQuantity": q(amount, unit),
+                            "due": proc["hasEnd"] if side == "output" else proc["hasBeginning"],
+                        },
+                        "explanation": {
+                            **why,
+                            "resources": [i.resource for i in ld.items if i.spec == spec],
+                        },
+                    }
+                )
         d.commitments.append(
             {
-                "key": f"use:{ld.resource}",
+                "key": f"use:{ld.id}",
                 "role": "use",
                 "process": key,
                 "side": "input",
@@ -392,14 +411,11 @@ def _transport(
         )
 
 
+def _name(ex: Explosion, target: str | None) -> str:
+    return ex.processes[target].recipe.name if target else "delivery"
+
+
 def _leg_hours(dist: float) -> Decimal:
     """An hour to load and unload, plus the drive at town speed, to the quarter hour."""
     h = Decimal(1) + Decimal(str(round(dist, 1))) / KMH
     return (h * 4).to_integral_value(rounding="ROUND_CEILING") / 4
-
-
-def _consumer_of(ex: Explosion, resource: str) -> Planned | None:
-    for need in ex.needs.values():
-        if any(a.resource == resource for a in need.allocations):
-            return _first_consumer(ex, need.consumers)
-    return None

@@ -153,7 +153,12 @@ class PlanData:
                 self.taken[s.id] = self.taken.get(s.id, Decimal(0)) + native
                 out.append(Allocation(s.id, s.holder, take, unit, d, s.lat, s.long, native, s.unit))
             others = [
-                {"resource": s.id, "holder": s.holder, "distanceKm": round(d, 3), "free": str(f)}
+                {
+                    "resource": s.id,
+                    "holder": s.holder,
+                    "distanceKm": str(round(d, 3)),
+                    "free": str(f),
+                }
                 for d, s, f in cands[len(out) : len(out) + 3]
             ]
             for a in out:

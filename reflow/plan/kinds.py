@@ -59,6 +59,7 @@ def _refs(ctx: Context, type_name: str, data: dict[str, Any], where: str, local:
             continue
         if not ctx.view.exists(ref_type, ref_id):
             raise NotFound(f"no {ref_type} {ref_id!r}", field=f"{where}.{key}")
+        local.add(ref_id)  # checked once per record: a plan names the same agents many times
 
 
 def _time(value: Any, where: str) -> str:
@@ -215,6 +216,7 @@ def _contents(ctx: Context, body: dict[str, Any], plan_id: str, changes: Changes
             ),
         )
     seen: set[str] = set()
+    local.update(keys.values())
     for i, raw in enumerate(commits):
         where = f"body.commitments[{i}]"
         raw = _obj(raw, {"key", "role", "process", "side", "data", "explanation", "reserve"}, where)
@@ -242,7 +244,7 @@ def _contents(ctx: Context, body: dict[str, Any], plan_id: str, changes: Changes
             data["inputOf" if side == "input" else "outputOf"] = proc
         data["plannedWithin"] = plan_id
         data["created"] = rec.created
-        _refs(ctx, "Commitment", data, f"{where}.data", local | set(keys.values()))
+        _refs(ctx, "Commitment", data, f"{where}.data", local)
         qkey = "resourceQuantity"
         if data["action"] == "work" or data.get("resourceQuantity") is None:
             qkey = "effortQuantity"  # work, and the use of a vehicle, are measured in time
