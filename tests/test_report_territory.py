@@ -19,7 +19,13 @@ from reflow.errors import RuleViolation
 from reflow.report.flows import flow_accounts
 from reflow.report.scope import Scope
 from reflow.report.tables import districts, event_places
-from reflow.report.territory import OUTSIDE, Territory, for_record, parse_feature_collection
+from reflow.report.territory import (
+    BAD_COORDINATES,
+    OUTSIDE,
+    Territory,
+    for_record,
+    parse_feature_collection,
+)
 from reflow.store.digest import state_digest
 from reflow.store.rebuild import rebuild
 
@@ -44,6 +50,8 @@ def test_points_fall_in_one_district(lat: str, long: str, district: str) -> None
 
 def test_a_point_outside_every_district_has_a_reason() -> None:
     assert _territory().locate(Decimal("48.85"), Decimal("2.35")) == (None, OUTSIDE)
+    for terr in (_territory(), Territory([])):
+        assert terr.locate(Decimal("200"), Decimal("4.85")) == (None, BAD_COORDINATES)
 
 
 def test_without_polygons_districts_are_h3_cells() -> None:

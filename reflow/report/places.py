@@ -7,6 +7,10 @@ it leaves behind (the receiving resource for a transfer). A transfer or move als
 (the giving resource's location, or the place of the resource's previous event). The *origin*
 of a flow is the place of the event that raised or produced the resource it concerns.
 
+Figures are fixed when the event is recorded, like the event itself: a later change of a place's
+coordinates or of a specification's ``massPerUnit`` applies to later events (a territory load
+re-places every event, from the coordinates recorded then).
+
 Runs inside the ledger's commit (``reflow.store.sqlstore.PROJECTORS``), so the rows are exactly
 as durable and as replayable as the records; loading a territory re-places every row.
 """

@@ -29,6 +29,7 @@ DEFAULT_H3_RESOLUTION = 8  # cells of ~0.7 km²: a neighbourhood
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 OUTSIDE = "outside-territory"
 NO_PLACE = "no-place"
+BAD_COORDINATES = "bad-coordinates"  # lat outside ±90 or long outside ±180
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +104,12 @@ class Territory:
 
     def locate(self, lat: Decimal | float, long: Decimal | float) -> tuple[str | None, str | None]:
         """(district id, None) or (None, reason)."""
+        y, x = float(lat), float(long)
+        if not (-90.0 <= y <= 90.0 and -180.0 <= x <= 180.0):
+            return None, BAD_COORDINATES  # a place's lat/long are only checked as decimals
         if self._tree is None:
-            return h3.latlng_to_cell(float(lat), float(long), self.h3_resolution), None
-        pt = Point(float(long), float(lat))
+            return h3.latlng_to_cell(y, x, self.h3_resolution), None
+        pt = Point(x, y)
         hits = sorted(int(i) for i in self._tree.query(pt))  # bbox candidates, in id order
         for i in hits:
             if self._shapes[i].covers(pt):  # closed polygon: the border belongs to it
