@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from reflow.api.app import create_app
+        from reflow.web import web_routes
 
         settings = settings_from(data_dir, db)
         node = Node.open(settings)
@@ -35,8 +36,8 @@ def register(app: typer.Typer) -> None:
                       f"{node.info.network_name})")  # fmt: skip
         try:
             uvicorn.run(
-                create_app(node), host=bind_host, port=bind_port, log_level=log_level,
-                access_log=False,
+                create_app(node, extra_routes=web_routes(node)), host=bind_host, port=bind_port,
+                log_level=log_level, access_log=False,
             )  # fmt: skip
         finally:
             node.close()

@@ -1,0 +1,1 @@
+"""One module per page kind; each exposes ``routes(web) -> list[Route]``."""

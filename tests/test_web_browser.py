@@ -1,0 +1,222 @@
+"""The web interface in a real browser (Debian's Chromium driven by Playwright).
+
+A real node is started as ``reflow serve`` on a free local port with the textile demo loaded
+and no map tiles. People sign in, look at the map, publish and accept on the market, open a
+passport, and record a wrong event — and no page may log a console error or fail a request.
+Screenshots of every page go to ``artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+expect.set_options(timeout=10_000)
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "screenshots"
+REFLOW = str(Path(sys.executable).parent / "reflow")
+# pytest-base-url (under pytest-playwright) defines ``base_url`` in a way pytest 9 deprecates
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestRemovedIn10Warning")
+WORKSHOP = "Sorteerwerkplaats Noord"
+TAILOR = "Atelier Jordaan (Mira de Vries)"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, Any]:
+    return {
+        "executable_path": "/usr/bin/chromium",
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+    }  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("webnode")
+    env = {**os.environ, "REFLOW_TILES_URL": "", "REFLOW_DATA_DIR": str(data)}
+    subprocess.run([REFLOW, "demo", "--no-serve", "--json"], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    port = _free_port()
+    proc = subprocess.Popen([REFLOW, "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError(proc.stderr.read().decode() if proc.stderr else "no server")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def watched(page: Page) -> Iterator[tuple[Page, list[str]]]:
+    """The page, and every console error, page error and failed request it causes."""
+    problems: list[str] = []
+    page.set_default_timeout(10_000)
+    page.on(
+        "console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
+    yield page, problems
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, server: str, name: str, then: str = "/record") -> None:
+    page.goto(f"{server}/signin?next={then}")
+    page.get_by_label("Agent").select_option(
+        label=f"{name} ({'Person' if name == TAILOR else 'Organization'})"
+    )
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator(".who strong")).to_have_text(name)
+
+
+def publish(page: Page, server: str, purpose: str, quantity: str, place: str, **extra: str) -> str:
+    page.goto(server + "/market")
+    form = page.locator("#publish form")
+    form.get_by_label("I publish").select_option(purpose)
+    form.get_by_label("Classification").select_option(label="cotton")
+    form.get_by_label("Quantity", exact=True).fill(quantity)
+    form.get_by_label("Place").select_option(label=place)
+    for label, value in extra.items():
+        form.get_by_label(label.replace("_", " ")).fill(value)
+    form.get_by_role("button", name="Publish").click()
+    expect(page.locator(".notice")).to_contain_text("Published")
+    return page.locator("#proposal-id").inner_text()
+
+
+def test_the_map_shows_markers_and_flow_lines(server: str, watched: tuple[Page, list[str]]) -> None:
+    page, problems = watched
+    page.goto(server + "/")
+    # four places, each with an agent and what it holds: clusters or single markers
+    expect(page.locator(".marker-cluster, path.marker")).to_have_count(4)
+    expect(page.locator("path.flow-line")).to_have_count(3)
+    page.locator(".marker-cluster").first.click()
+    expect(page.locator(".leaflet-popup-content")).to_be_visible()
+    shot(page, "map")
+    assert problems == []
+
+
+def test_publish_an_offer_and_find_it_through_the_api(
+    server: str, watched: tuple[Page, list[str]]
+) -> None:
+    page, problems = watched
+    sign_in(page, server, WORKSHOP)
+    pid = publish(
+        page, server, "offer", "12 kg", "Sorting workshop Noord", Title="Sorted cotton, spare"
+    )
+    shot(page, "proposal")
+    query = "query($id: ID!) { proposal(id: $id) { id name purpose } }"
+    answer = httpx.post(server + "/api", json={"query": query, "variables": {"id": pid}}).json()
+    assert answer["data"]["proposal"] == {
+        "id": pid,
+        "name": "Sorted cotton, spare",
+        "purpose": "offer",
+    }
+    assert problems == []
+
+
+def test_accept_a_match_and_follow_the_agreement(
+    server: str, watched: tuple[Page, list[str]]
+) -> None:
+    page, problems = watched
+    sign_in(page, server, TAILOR)
+    publish(page, server, "request", "5 kg", "Tailor's studio Jordaan", Title="Cotton for repairs")
+    sign_in(page, server, WORKSHOP)
+    offer = publish(page, server, "offer", "8 kg", "Sorting workshop Noord", Title="Cotton offcuts")
+    row = page.locator("tr.match", has_text="Cotton for repairs")
+    expect(row).to_contain_text("what:")  # each match says why it matches
+    row.get_by_label("Quantity").fill("5 kg")
+    row.get_by_role("button", name="Accept").click()
+    expect(page.locator("h1")).to_contain_text("Agreement")
+    expect(page.locator("#agreement-status")).to_have_text("open")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    shot(page, "agreement")
+    page.goto(f"{server}/market/{offer}")
+    expect(page.get_by_role("link", name="Agreement")).to_have_count(1)
+    assert problems == []
+
+
+def test_a_passport_opens_from_the_resource_page_verified(
+    server: str, watched: tuple[Page, list[str]]
+) -> None:
+    page, problems = watched
+    page.goto(server + "/inventory?q=ZO-GOWN")
+    page.get_by_role("link", name="Surgical gown").click()
+    expect(page.locator("#history tbody tr")).to_have_count(3)
+    shot(page, "resource")
+    page.locator("#passport-link").click()
+    expect(page.locator("#verification")).to_contain_text("Verified.")
+    shot(page, "passport")
+    assert problems == []
+
+
+def test_an_invalid_event_shows_its_error_next_to_the_field(
+    server: str, watched: tuple[Page, list[str]]
+) -> None:
+    page, problems = watched
+    sign_in(page, server, WORKSHOP)
+    page.goto(server + "/record")
+    page.get_by_label("Action").select_option("produce")
+    page.get_by_label("Quantity", exact=True).fill("lots kg")
+    page.get_by_role("button", name="Sign and record").click()
+    error = page.locator(".field:has(#f-resourceQuantity) .error")
+    expect(error).to_contain_text("not a decimal number")
+    expect(page.locator("#f-resourceQuantity")).to_have_attribute("aria-invalid", "true")
+    shot(page, "record-error")
+    assert [p for p in problems if "status of 400" not in p] == []
+
+
+@pytest.mark.parametrize("path", ["/inventory", "/market", "/plans", "/value", "/network",
+                                  "/record", "/charts", "/signin"])  # fmt: skip
+def test_every_page_renders_without_console_errors(
+    server: str, watched: tuple[Page, list[str]], path: str
+) -> None:
+    page, problems = watched
+    if path == "/signin":
+        page.goto(server + path)
+    else:
+        sign_in(page, server, WORKSHOP, then=path)
+    expect(page.locator("main h1")).to_be_visible()
+    if path == "/charts":
+        expect(page.locator("#sankey .sankey")).to_have_count(1)
+    page.wait_for_load_state("networkidle")
+    shot(page, path.strip("/"))
+    assert problems == []
+
+
+def test_the_map_fits_a_phone_screen(server: str, watched: tuple[Page, list[str]]) -> None:
+    page, problems = watched
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(server + "/market")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    shot(page, "market-phone")
+    assert problems == []
