@@ -181,3 +181,47 @@ def test_federated_search_tags_results_with_their_node_and_survives_a_dead_peer(
     requests = asyncio.run(search_peers(["http://b"], "offcut", "request", http=service.http))
     assert requests["results"] == []
     cluster.close()
+
+
+def test_new_records_arrive_over_the_live_stream_without_a_pull(tmp_path: Path) -> None:
+    import asyncio
+    import time
+
+    from federation_support import ServerThread
+
+    from reflow.federation.http import federation_app
+    from reflow.federation.service import FederationService
+
+    cluster = Cluster(tmp_path, ["a", "b"])
+    a, b = cluster.nodes["a"], cluster.nodes["b"]
+    anna = a.new_agent("Person", {"name": "Anna"})
+    server = ServerThread(federation_app(a, sync=False))
+
+    async def go() -> float:
+        service = FederationService(b, interval=3600)
+        try:
+            await service.sync_peer(server.url)  # greets, pulls, then subscribes
+            assert service.state(server.url).greeted
+            for _ in range(50):  # until the subscription is open
+                if service.state(server.url).streaming:
+                    break
+                await asyncio.sleep(0.1)
+            place = {"type": "SpatialThing", "data": {"name": "depot"}}
+            written = await asyncio.to_thread(a.submit, anna, "vf.create", place)
+            started = time.monotonic()
+            while time.monotonic() - started < 10:
+                if await asyncio.to_thread(b.store.has_record, written.hash):
+                    return time.monotonic() - started
+                await asyncio.sleep(0.05)
+            raise AssertionError("the record did not arrive over the stream")
+        finally:
+            for task in service._streams.values():
+                task.cancel()
+            await service.http.aclose()
+
+    try:
+        latency = asyncio.run(go())
+    finally:
+        server.stop()
+        cluster.close()
+    assert latency < 5

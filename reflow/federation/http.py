@@ -178,7 +178,7 @@ def federation_routes(node: Node, service: FederationService | None = None) -> l
 
 
 async def _events(request: Request, node: Node, after: int) -> AsyncIterator[bytes]:
-    """SSE: one event per batch of new records (``id`` = log position, one record per line)."""
+    """SSE: one event per batch of new records (one ``data:`` line per record, then ``id:``)."""
     pos = after if after >= 0 else await run_in_threadpool(queries.log_end, node.store)
     started = last_beat = time.monotonic()
     yield b": reflow federation stream\n\n"
@@ -189,7 +189,8 @@ async def _events(request: Request, node: Node, after: int) -> AsyncIterator[byt
         if rows:
             pos = rows[-1][0]
             data = b"".join(b"data: " + line for _, line in rows)
-            yield b"id: " + str(pos).encode() + b"\n" + data + b"\n"
+            # data lines first, then the id: a subscriber applies the batch when it sees the id
+            yield data + b"id: " + str(pos).encode() + b"\n\n"
             last_beat = time.monotonic()
             continue
         if time.monotonic() - last_beat > STREAM_HEARTBEAT:

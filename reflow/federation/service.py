@@ -197,7 +197,7 @@ class FederationService:
                             lines = []
                         with contextlib.suppress(ValueError):
                             after = int(line[4:])
-                if lines:
+                if lines:  # an event cut short by the end of the stream
                     await self._deliver(url, lines)
         except httpx.HTTPError as exc:
             raise PeerError(f"/fed/stream: {type(exc).__name__}: {exc}") from None
