@@ -220,7 +220,7 @@ def setup(node: Node, *, resources: int, agents: int, skills: int, seed: int) ->
                         "newInventoriedResource": {
                             "name": f"van {i}",
                             "currentLocation": at,
-                            "classifiedAs": ["reflow:vehicle", "reflow:vehicle-capacity-kg:500"],
+                            "classifiedAs": ["reflow:vehicle", "reflow:vehicle-capacity-kg:2000"],
                         },
                     },
                 )
@@ -230,7 +230,7 @@ def setup(node: Node, *, resources: int, agents: int, skills: int, seed: int) ->
         c = holders[i % len(holders)]
         at = rng.choice(place_ids)
         spec = raw_ids[i % raws] if i % 10 else spec_ids[rng.randrange(1, n)]
-        amount = rng.choice((1, 2, 5)) if i % 10 else 1
+        amount = rng.choice((10, 20, 40, 60)) if i % 10 else 1
         recs.append(
             c.sign(
                 "vf.event",

@@ -16,6 +16,7 @@ from reflow.cli import bench_api
 from reflow.cli import govern_commands
 from reflow.cli import report_commands
 from reflow.cli import passport_commands, bench_trace
+from reflow.cli import plan_commands, bench_plan  # noqa: F401  (bench_plan registers on import)
 from reflow.cli import value_commands
 
 app = typer.Typer(no_args_is_help=True, help="ReflowOS: a peer-to-peer economic network.")
@@ -32,6 +33,7 @@ govern_commands.register(app)
 report_commands.register(app)
 passport_commands.register(app)
 bench_trace.register(app)
+plan_commands.register(app)
 value_commands.register(app)
 
 

@@ -368,8 +368,10 @@ def _transport(
             ][:3],
         }
         by_spec: dict[tuple[str, str], Decimal] = {}
+        names: dict[str, list[str]] = {}
         for i in ld.items:  # one pickup and one drop-off per specification at a stop
             by_spec[(i.spec, i.unit)] = by_spec.get((i.spec, i.unit), Decimal(0)) + i.quantity
+            names.setdefault(i.spec, []).append(i.resource)
         for (spec, unit), amount in sorted(by_spec.items()):
             for side, action in (("input", "pickup"), ("output", "dropoff")):
                 d.commitments.append(
@@ -388,7 +390,7 @@ def _transport(
                         },
                         "explanation": {
                             **why,
-                            "resources": [i.resource for i in ld.items if i.spec == spec],
+                            "resources": names[spec],
                         },
                     }
                 )
