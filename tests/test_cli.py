@@ -173,12 +173,12 @@ def test_rebuild_keeps_the_digest(tmp_path: Path) -> None:
 
 def test_demo_loads_the_textile_scenario_once(tmp_path: Path) -> None:
     cli = Cli(tmp_path / "demo")
-    first = cli.json("demo", "--no-serve")
+    first = cli.json("demo", "--no-serve", "--scenario", "textile_basic")
     assert first["recordsAdded"] == textile_basic.TOTAL_RECORDS
     assert not first["alreadyLoaded"]
     assert set(first["agents"]) == {"collector", "workshop", "tailor", "hospital"}
 
-    second = cli.json("demo", "--no-serve")
+    second = cli.json("demo", "--no-serve", "--scenario", "textile_basic")
     assert second["alreadyLoaded"] and second["recordsAdded"] == 0
     assert second["digest"] == first["digest"] == cli.digest()
     assert second["agents"] == first["agents"]
@@ -190,7 +190,7 @@ def test_demo_loads_the_textile_scenario_once(tmp_path: Path) -> None:
     assert share["history"], "every demo resource has a history"
     assert cli.json("rebuild")["same"]
 
-    shown = cli.run("demo", "--no-serve").stdout
+    shown = cli.run("demo", "--no-serve", "--scenario", "textile_basic").stdout
     assert "already loaded" in shown and first["digest"] in shown
 
 
@@ -199,7 +199,9 @@ def test_a_demo_load_that_stopped_part_way_is_not_loaded_twice(tmp_path: Path) -
     node = Node.init(settings, network_name="reflow-demo")
     node.new_agent("Organization", {"name": "collector"}, label="demo:textile_basic:collector")
     node.close()
-    result = Cli(tmp_path / "demo").run("demo", "--no-serve", "--json", ok=False)
+    result = Cli(tmp_path / "demo").run(
+        "demo", "--no-serve", "--scenario", "textile_basic", "--json", ok=False
+    )
     assert result.exit_code == 1
     assert json.loads(result.stdout)["error"]["rule"] == "demo-loads-once"
 
@@ -247,6 +249,6 @@ def test_demo_then_serves_the_node_it_loaded(tmp_path: Path, monkeypatch: Any) -
 
     monkeypatch.setattr(uvicorn, "run", run)
     cli = Cli(tmp_path / "demo")
-    cli.run("demo", "--port", "8765")
+    cli.run("demo", "--port", "8765", "--scenario", "textile_basic")
     node = json.loads((tmp_path / "demo" / "node.json").read_text())
     assert served == [(8765, {"status": "ok", "network": node["network"]})]

@@ -1,7 +1,8 @@
-"""``reflow demo``: a node with the textile scenario loaded, ready to look at (and to serve).
+"""``reflow demo``: a node with the six pilot scenarios loaded, ready to look at, then served.
 
-Safe to rerun: the scenario detects its own closing marker and loads nothing twice, so a second
-run prints the same digest.
+Safe to rerun: each scenario detects its own closing marker and loads nothing twice, so a second
+run prints the same digest. ``--scenario textile`` loads one pilot; ``--scenario textile_basic``
+the small textile loop that came first.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from reflow import inventory
+from reflow import inventory, scenarios
 from reflow.cli.node_commands import AsJson, DataDir, DbUrl
 from reflow.cli.output import console, fail, resources_table
-from reflow.errors import ReflowError
+from reflow.errors import ReflowError, RuleViolation
 from reflow.node import Node
 from reflow.scenarios import textile_basic
 from reflow.settings import Settings
@@ -54,42 +55,50 @@ def serve(settings: Settings) -> bool:
     return True
 
 
+ScenarioOpt = Annotated[
+    list[str] | None,
+    typer.Option("--scenario", help="a pilot to load (repeatable): "
+                 + ", ".join([*scenarios.SCENARIOS, "textile_basic"]) + "; default all six"),
+]  # fmt: skip
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
         data_dir: DataDir = None,
         db: DbUrl = None,
         port: Annotated[int | None, typer.Option(help="port to serve on")] = None,
+        scenario: ScenarioOpt = None,
+        seed: Annotated[int, typer.Option(help="seed of the scenarios' keys")] = 0,
         no_serve: Annotated[
             bool, typer.Option("--no-serve", help="load the data, do not start the server")
         ] = False,
         as_json: AsJson = False,
     ) -> None:
-        """Create a node with a small textile scenario in Amsterdam; then serve it if possible."""
+        """Create a node with the six pilot scenarios (a living circular city); then serve it."""
         settings = Settings.from_env(data_dir=data_dir, database_url=db, port=port)
+        names = scenario or list(scenarios.SCENARIOS)
+        unknown = [n for n in names if n not in scenarios.SCENARIOS and n != "textile_basic"]
+        if unknown:
+            fail(RuleViolation(f"no scenario {unknown[0]!r}", field="scenario",
+                               rule="known-scenario"), as_json)  # fmt: skip
         try:
             node = Node.init(settings, network_name="reflow-demo")
         except ReflowError as err:
             fail(err, as_json)
         try:
-            loaded = _load(node, quiet=as_json)
+            results = _load_all(node, names, seed, quiet=as_json)
             resources = inventory.list_resources(node.store)
             digest = state_digest(node.store)["digest"]
         except ReflowError as err:
             fail(err, as_json)
         finally:
             node.close()
+        base = f"http://{settings.host}:{settings.port}"
         if as_json:
-            print(json.dumps({
-                "dataDir": str(settings.data_dir), "alreadyLoaded": loaded.already_loaded,
-                "recordsAdded": loaded.records, "agents": loaded.agents, "digest": digest,
-                "resources": resources,
-            }))  # fmt: skip
+            print(json.dumps(_summary(settings, results, digest, resources, base)))
         else:
-            if loaded.already_loaded:
-                console.print("the demo data is already loaded; nothing added")
-            console.print(resources_table(resources, "Demo inventory"))
-            console.print(f"data in [bold]{settings.data_dir}[/]; state digest {digest}")
+            _print(results, resources, digest, settings, base)
         if no_serve:
             return
         # --- SERVE STEP (switches on by itself once reflow.api.app.create_app exists) ---
@@ -97,17 +106,78 @@ def register(app: typer.Typer) -> None:
             console.print("no API server in this build yet (reflow.api.app); not serving")
 
 
-def _load(node: Node, *, quiet: bool) -> textile_basic.Loaded:
-    if quiet or textile_basic.is_loaded(node):
-        return textile_basic.load(node)
+def _summary(
+    settings: Settings, results: dict[str, Any], digest: str, resources: Any, base: str
+) -> dict[str, Any]:
+    only = next(iter(results.values())) if len(results) == 1 else None
+    agents = (
+        dict(only.agents) if only is not None
+        else {f"{n}:{role}": a for n, r in results.items() for role, a in r.agents.items()}
+    )  # fmt: skip
+    return {
+        "dataDir": str(settings.data_dir),
+        "alreadyLoaded": all(r.already_loaded for r in results.values()),
+        "recordsAdded": sum(r.records for r in results.values()),
+        "agents": agents,
+        "digest": digest,
+        "scenarios": {n: _one(r, base) for n, r in results.items()},
+        "look": {"web": f"{base}/", "graphql": f"{base}/api"},
+        "resources": resources,
+    }
+
+
+def _one(r: Any, base: str) -> dict[str, Any]:
+    passport = getattr(r, "passport", None)
+    return {
+        "records": r.records, "alreadyLoaded": r.already_loaded, "passport": passport,
+        "passportUrl": f"{base}/passport/{passport}" if passport else None,
+    }  # fmt: skip
+
+
+def _print(
+    results: dict[str, Any], resources: Any, digest: str, settings: Settings, base: str
+) -> None:
+    if all(r.already_loaded for r in results.values()):
+        console.print("the demo data is already loaded; nothing added")
+    if "textile_basic" in results and len(results) == 1:
+        console.print(resources_table(resources, "Demo inventory"))
+    for name, r in results.items():
+        state = "already loaded" if r.already_loaded else f"{r.records} records"
+        city = scenarios.CITIES.get(name, "Amsterdam")
+        line = f"  [bold]{name}[/] ({city}): {state}"
+        if getattr(r, "passport", None):
+            line += f"; passport {base}/passport/{r.passport}"
+        console.print(line)
+    console.print(f"data in [bold]{settings.data_dir}[/]; state digest {digest}")
+    console.print(f"look at: web page [bold]{base}/[/], GraphQL [bold]{base}/api[/] "
+                  f"(playground {base}/play)")  # fmt: skip
+
+
+def _load_all(node: Node, names: list[str], seed: int, *, quiet: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if quiet:
+        for name in names:
+            out[name] = _load_one(node, name, seed, None)
+        return out
     columns = (
-        TextColumn("[bold]loading textile scenario"),
+        TextColumn("[bold]loading the pilot scenarios"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
     )
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("", total=textile_basic.TOTAL_RECORDS)
-        return textile_basic.load(
-            node, lambda done, label: bar.update(task, completed=done, description=label)
-        )
+        task = bar.add_task("", total=len(names))
+        for i, name in enumerate(names):
+
+            def step(done: int, label: str, i: int = i) -> None:
+                bar.update(task, completed=i, description=f"{label} ({done})")
+
+            out[name] = _load_one(node, name, seed, step)
+            bar.update(task, completed=i + 1)
+    return out
+
+
+def _load_one(node: Node, name: str, seed: int, progress: Any) -> Any:
+    if name == "textile_basic":
+        return textile_basic.load(node, progress)
+    return scenarios.load(node, name, seed=seed, progress=progress)

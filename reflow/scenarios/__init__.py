@@ -1,0 +1,52 @@
+"""The six pilot scenarios, one module each, and loading them (once) onto a node.
+
+``SCENARIOS`` lists them in the order ``reflow demo`` loads them; ``load`` is idempotent per
+scenario: a scenario whose closing marker is in the log is not loaded again (its passport resource
+and agents are found again from the marker and the keystore).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+
+from reflow.node import Node
+from reflow.scenarios import energy, fair, food, plastics, textile, water
+from reflow.scenarios.builder import Loaded, Progress, marker_name
+
+SCENARIOS: dict[str, ModuleType] = {
+    m.NAME: m for m in (textile, water, food, fair, plastics, energy)
+}
+CITIES = {name: m.CITY for name, m in SCENARIOS.items()}
+
+Loader = Callable[..., Loaded]
+
+
+def load(node: Node, name: str, *, seed: int = 0, progress: Progress | None = None) -> Loaded:
+    """Load scenario ``name`` unless its marker is there already."""
+    found = _marker(node, name)
+    if found is not None:
+        return found
+    module = SCENARIOS[name]
+    loaded: Loaded = module.load(node, seed=seed, progress=progress)
+    return loaded
+
+
+def _marker(node: Node, name: str) -> Loaded | None:
+    wanted = marker_name(name)
+    for plan in node.store.objects_of_type("Plan"):
+        if plan.data.get("name") != wanted:
+            continue
+        note = str(plan.data.get("note", ""))
+        passport = note.rsplit("passport: ", 1)[1] if "passport: " in note else None
+        prefix = f"demo:{name}:"
+        agents = {}
+        for public in node.keystore.list():
+            label = node.keystore.label(public) or ""
+            if label.startswith(prefix):
+                agents[label.removeprefix(prefix)] = public
+        return Loaded(name, agents=agents, passport=passport, already_loaded=True)
+    return None
+
+
+__all__ = ["CITIES", "SCENARIOS", "Loaded", "load"]
