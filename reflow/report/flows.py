@@ -110,8 +110,10 @@ def _grouped(scope: Scope, side: str) -> Any:
     over a covering index; see ``tables.FLOW_KEYS``)."""
     keys = FLOW_KEYS if side == "to" else FROM_KEYS
     cols: list[Any] = [C[k] for k in keys]
-    if scope.period != "all":
-        cols.append(period_expr(scope.period).label("period"))
+    if scope.period == "day":
+        cols.append(period_expr("day").label("period"))
+    elif scope.period != "all":
+        cols.append(C.month)  # the last key of the index: the GROUP BY still streams
     conds = time_filter(scope)
     if scope.district is not None:
         conds.append(_side_col(side) == scope.district)
@@ -139,7 +141,11 @@ def _aggregate(engine: Engine, scope: Scope, side: str, by_material: bool) -> li
     keys: list[ColumnElement[Any]] = [where.label("district")]
     if by_material:
         keys.append(g.c.material.label("material"))
-    if scope.period != "all":
+    if scope.period == "year":
+        keys.append(func.substr(g.c.month, 1, 4).label("period"))
+    elif scope.period == "month":
+        keys.append(g.c.month.label("period"))
+    elif scope.period == "day":
         keys.append(g.c.period.label("period"))
     keys.append(case((g.c.has_mass == 0, func.coalesce(g.c.unit, ""))).label("uunit"))
     aggs: list[ColumnElement[Any]] = []

@@ -287,7 +287,8 @@ def place_event(conn: Connection, rec: Record, ev: EventState, changes: Changes)
         distance = f"{km:.6f}"
     return {
         "event_id": ev.id, "record": ev.record, "action": ev.action, "provider": ev.provider,
-        "receiver": ev.receiver, "at": when, "input_of": ev.input_of, "output_of": ev.output_of,
+        "receiver": ev.receiver, "at": when, "month": (when or "")[:7], "input_of": ev.input_of,
+        "output_of": ev.output_of,
         "resource": ev.resource_inventoried_as, "spec": spec_id, "material": material_group(uris),
         "is_waste": int(waste), "is_reuse": int(reuse), "is_repair": int(ev.action == "modify"),
         "has_input": int(ev.input_of is not None), "has_mass": int(mass is not None),

@@ -48,6 +48,7 @@ event_places = Table(
     Column("provider", String(64), nullable=False),
     Column("receiver", String(64), nullable=False),
     Column("at", String(20), nullable=False),  # UTC, YYYY-MM-DDTHH:MM:SSZ
+    Column("month", String(7), nullable=False),  # YYYY-MM of ``at``: monthly reports stream
     Column("input_of", ID),
     Column("output_of", ID),
     Column("resource", ID),
@@ -83,8 +84,12 @@ FLOW_KEYS = ("district", "material", "action", "from_district", "is_waste", "is_
              "is_repair", "has_input", "is_local", "has_distance", "has_mass", "unit")  # fmt: skip
 FROM_KEYS = ("from_district", "material", "action", "district", "has_mass", "unit")
 _c = event_places.c
-Index("ix_report_places_flows", *(_c[k] for k in FLOW_KEYS), _c.at, _c.mass_kg, _c.distance_km)
-Index("ix_report_places_from", *(_c[k] for k in FROM_KEYS), _c.at, _c.mass_kg)
+# then ``month``: a monthly (or yearly) report groups by it too and still streams
+Index(
+    "ix_report_places_flows", *(_c[k] for k in FLOW_KEYS), _c.month, _c.at, _c.mass_kg,
+    _c.distance_km,
+)  # fmt: skip
+Index("ix_report_places_from", *(_c[k] for k in FROM_KEYS), _c.month, _c.at, _c.mass_kg)
 Index("ix_report_places_prov", _c.district, _c.provider, _c.action, _c.at)
 Index("ix_report_places_recv", _c.district, _c.receiver, _c.action, _c.at)
 Index(

@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("provider", sa.String(length=64), nullable=False),
         sa.Column("receiver", sa.String(length=64), nullable=False),
         sa.Column("at", sa.String(length=20), nullable=False),
+        sa.Column("month", sa.String(length=7), nullable=False),
         sa.Column("input_of", ID, nullable=True),
         sa.Column("output_of", ID, nullable=True),
         sa.Column("resource", ID, nullable=True),
@@ -79,9 +80,10 @@ def upgrade() -> None:
     )
     flow_keys = [
         "district", "material", "action", "from_district", "is_waste", "is_reuse", "is_repair",
-        "has_input", "is_local", "has_distance", "has_mass", "unit",
+        "has_input", "is_local", "has_distance", "has_mass", "unit", "month",
     ]  # fmt: skip
-    from_keys = ["from_district", "material", "action", "district", "has_mass", "unit"]
+    from_keys = ["from_district", "material", "action", "district", "has_mass", "unit", "month"]
+    # (``month`` last: FLOW_KEYS/FROM_KEYS in reflow.report.tables, then month)
     places = "report_event_places"
     op.create_index("ix_report_places_flows", places, [*flow_keys, "at", "mass_kg", "distance_km"])
     op.create_index("ix_report_places_from", places, [*from_keys, "at", "mass_kg"])
