@@ -1,9 +1,11 @@
 """Material flow accounts per district, material group and period, aggregated in SQL.
 
 Each flow is one SQL condition over ``report_event_places`` and the district it counts in
-(``to``: where the event lands; ``from``: where a transfer or move leaves). The report sums
-``CAST(mass_kg)`` under every condition in one ``GROUP BY`` scan per side, and
-:func:`explain` lists the events under the same condition, so every figure can be traced.
+(``to``: where the event lands; ``from``: where a transfer or move leaves). Per side, one query
+in two levels: a ``GROUP BY`` over the low-cardinality columns the conditions test (in the order
+of a covering index, so SQLite streams it without sorting, summing ``CAST(mass_kg)``), then
+every flow's condition as ``SUM(CASE …)`` over those few groups. :func:`explain_flow` lists the
+events under the same conditions, so every figure can be traced.
 
 ========================  ====  =============================================================
 flow                      side  events counted
