@@ -8,18 +8,25 @@ Screenshots of every page go to ``artifacts/screenshots/``.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from plan_scene import textile
 from playwright.sync_api import Page, expect
+
+from reflow.node import Node
+from reflow.scenarios import textile_basic
+from reflow.settings import Settings
 
 expect.set_options(timeout=10_000)
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,8 +57,10 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("webnode")
     env = {**os.environ, "REFLOW_TILES_URL": "", "REFLOW_DATA_DIR": str(data)}
-    subprocess.run([REFLOW, "demo", "--no-serve", "--json"], env=env, check=True,
-                   capture_output=True)  # fmt: skip
+    node = Node.init(Settings.from_env({}, data_dir=data), network_name="reflow-demo")
+    textile_basic.load(node)
+    textile(node)  # the planner's scene beside the demo: a recipe, stock, workers, a van
+    node.close()
     port = _free_port()
     proc = subprocess.Popen([REFLOW, "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
@@ -91,9 +100,8 @@ def shot(page: Page, name: str) -> None:
 
 def sign_in(page: Page, server: str, name: str, then: str = "/record") -> None:
     page.goto(f"{server}/signin?next={then}")
-    page.get_by_label("Agent").select_option(
-        label=f"{name} ({'Person' if name == TAILOR else 'Organization'})"
-    )
+    agent = page.locator("#f-agent option", has_text=name).first.get_attribute("value")
+    page.get_by_label("Agent").select_option(agent)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.locator(".who strong")).to_have_text(name)
 
@@ -115,11 +123,17 @@ def publish(page: Page, server: str, purpose: str, quantity: str, place: str, **
 def test_the_map_shows_markers_and_flow_lines(server: str, watched: tuple[Page, list[str]]) -> None:
     page, problems = watched
     page.goto(server + "/")
-    # four places, each with an agent and what it holds: clusters or single markers
-    expect(page.locator(".marker-cluster, path.marker")).to_have_count(4)
-    expect(page.locator("path.flow-line")).to_have_count(3)
+    data = json.loads(page.locator("#map-data").text_content() or "")
+    # the demo's van run and two transfers, and the planner scene's deliveries
+    assert len(data["flows"]) >= 3
+    expect(page.locator("path.flow-line")).to_have_count(len(data["flows"]))
+    # every agent and resource with a place is drawn: alone, or counted in a cluster
+    singles = page.locator("path.marker").count()
+    clustered = sum(int(t) for t in page.locator(".marker-cluster").all_inner_texts())
+    assert singles + clustered == len(data["markers"]) > 10
+    assert page.locator(".marker-cluster").count() >= 4
     page.locator(".marker-cluster").first.click()
-    expect(page.locator(".leaflet-popup-content")).to_be_visible()
+    expect(page.locator(".leaflet-popup-content, .marker-cluster")).not_to_have_count(0)
     shot(page, "map")
     assert problems == []
 
@@ -192,6 +206,24 @@ def test_an_invalid_event_shows_its_error_next_to_the_field(
     expect(page.locator("#f-resourceQuantity")).to_have_attribute("aria-invalid", "true")
     shot(page, "record-error")
     assert [p for p in problems if "status of 400" not in p] == []
+
+
+def test_a_plan_from_a_demand_shows_its_timeline(
+    server: str, watched: tuple[Page, list[str]]
+) -> None:
+    page, problems = watched
+    sign_in(page, server, "Coordinator", then="/plans")
+    page.get_by_label("What is needed").select_option(label="insulation panel")
+    page.get_by_label("How much").fill("20 each")
+    due = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
+    page.get_by_label("Due").fill(due)
+    page.get_by_label("Delivered at").select_option(label="hub")
+    page.get_by_role("button", name="Plan").click()
+    expect(page.locator("svg.gantt rect")).not_to_have_count(0)
+    expect(page.locator("svg.gantt")).to_contain_text("press panels")
+    expect(page.locator("#plan-status")).to_be_visible()
+    shot(page, "plan")
+    assert problems == []
 
 
 @pytest.mark.parametrize("path", ["/inventory", "/market", "/plans", "/value", "/network",

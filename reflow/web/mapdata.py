@@ -89,11 +89,13 @@ def markers(node: Node, material: str | None = None) -> list[dict[str, Any]]:
         detail = f"{_text(r.onhand_quantity)} {unit_label(r.unit)} · {held}"
         out.append(_marker("resource", where[r.current_location], r.name or r.id[:10], detail,
                            f"/resources/{r.id}"))  # fmt: skip
+    labels = class_labels(node)
     for purpose in ("offer", "request"):
         for row in find(node.store, purpose, classified=material or None, limit=500):
             if row["lat"] is None or row["location"] not in where:
                 continue
-            what = _spec_name(node, row["spec"]) or ", ".join(row["classes"]) or row["action"]
+            classes = ", ".join(labels.get(c, c) for c in row["classes"])
+            what = _spec_name(node, row["spec"]) or classes or row["action"]
             who = agent_names.get(row["agent"], "")
             detail = f"{row['available']} {unit_label(row['unit'])} · {who}"
             out.append(_marker(purpose, where[row["location"]], what, detail,

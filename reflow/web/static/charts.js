@@ -10,7 +10,7 @@
     document.getElementById("sankey").textContent = "—";
   }
   if (data.bars.length) {
-    Plotly.newPlot("bars", data.bars, { barmode: "group", margin: { l: 50, r: 10, t: 10, b: 40 } }, config);
+    Plotly.newPlot("bars", data.bars, { barmode: "group", xaxis: { type: "category" }, margin: { l: 50, r: 10, t: 10, b: 40 } }, config);
   } else {
     document.getElementById("bars").textContent = "—";
   }

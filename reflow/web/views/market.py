@@ -77,7 +77,9 @@ def routes(web: Web) -> list[Route]:
         rows = [
             r for p in purposes for r in find(store, p, classified=classified, spec=spec, limit=200)
         ]
+        labels = mapdata.class_labels(web.node)
         for r in rows:
+            r["classes"] = [labels.get(c, c) for c in r["classes"]]
             r["agentName"] = name_of(store, r["agent"]) or r["agent"][:10]
             r["what"] = name_of(store, r["spec"]) or ", ".join(r["classes"]) or r["action"]
             r["placeName"] = name_of(store, r["location"])
