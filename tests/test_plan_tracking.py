@@ -11,6 +11,8 @@ from plan_scene import NOW, Scene, hours, qty, textile
 from reflow.market import service as market
 from reflow.node import Node
 from reflow.plan import service
+from reflow.store.digest import state_digest
+from reflow.store.rebuild import rebuild
 
 
 @pytest.fixture
@@ -109,3 +111,25 @@ def test_a_withdrawn_offer_puts_the_work_at_risk_and_replanning_reassigns_it(pla
     assert [c["role"] for c in live].count("demand") == 1
     fibre_need = next(n for n in out["netting"] if n["spec"] == ids["fibre"])
     assert fibre_need["netted"] == "80"  # the fibre now at the coordinator's still counts
+
+
+def test_plan_projections_rebuild_from_the_log(planned) -> None:
+    s, ids, plan = planned
+    state = service.progress(s.node.store, plan, now=NOW)
+    work = _find(state, "work", provider=ids["presser"])
+    event = {
+        "action": "work",
+        "provider": ids["presser"],
+        "receiver": s.coord,
+        "effortQuantity": hours(5),
+        "inputOf": work["process"],
+        "fulfills": [work["id"]],
+    }
+    s.node.submit(s.keys[ids["presser"]], "vf.event", {"event": event})
+    market.withdraw(s.node, s.keys[ids["sorter_Omar"]], ids["offer_Omar"])
+    service.replan(s.node, s.keys[s.coord], plan, now=NOW, publish=False)
+    before = state_digest(s.node.store)
+    shown = service.progress(s.node.store, plan, now=NOW)
+    rebuild(s.node.store, s.node.info.network)
+    assert state_digest(s.node.store) == before
+    assert service.progress(s.node.store, plan, now=NOW) == shown

@@ -68,12 +68,14 @@ def work_needs(ex: Explosion, at: tuple[float, float] | None) -> list[WorkNeed]:
 
 
 def loads(ex: Explosion, data: PlanData, at: tuple[float, float] | None) -> list[Load]:
-    """Allocations away from the plan's place, one load per pickup place (a stop).
+    """Allocations away from the plan's place, one load per pickup place (a stop), split into
+    trips no heavier than the largest vehicle.
 
     A stop's load goes to the recipe's transport process when its items feed one, else to a
     transport leg the planner adds, ending when the earliest process using its items begins.
     """
     groups: dict[tuple[Any, ...], Load] = {}
+    cap = max((v.capacity_kg for v in data.vehicles), default=None)
     for need in ex.needs.values():
         first = _first_consumer(ex, need.consumers)
         for a in need.allocations:
@@ -86,6 +88,9 @@ def loads(ex: Explosion, data: PlanData, at: tuple[float, float] | None) -> list
             carrier = first.id if first is not None and first.recipe.is_transport else None
             gkey = (round(a.lat, 5), round(a.long, 5), carrier or "")
             load = groups.get(gkey)
+            if load is not None and cap is not None and load.mass_kg + mass > cap:
+                groups[(*gkey, len(groups))] = load  # full: the next trip starts a new load
+                load = None
             if load is None:
                 n = len(groups)
                 load = groups[gkey] = Load(
