@@ -53,12 +53,51 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def pay_for_the_sorted_cotton(node: Node, loaded: textile_basic.Loaded) -> str:
+    """The collector pays the workshop 100 EUR for the 20 kg of sorted cotton: an income."""
+    collector, workshop = loaded.agents["collector"], loaded.agents["workshop"]
+    key = node.key(collector)
+    euro = node.submit(
+        key,
+        "vf.create",
+        {
+            "type": "ResourceSpecification",
+            "data": {"name": "Euro", "defaultUnitOfResource": "iso4217:EUR"},
+        },
+    ).created["ResourceSpecification"]
+    eur = {"hasNumericalValue": "500", "hasUnit": "iso4217:EUR"}
+    wallet = node.submit(
+        key,
+        "vf.event",
+        {
+            "event": {
+                "action": "raise",
+                "provider": collector,
+                "receiver": collector,
+                "resourceConformsTo": euro,
+                "resourceQuantity": eur,
+            },
+            "newInventoriedResource": {"name": "collector's account"},
+        },
+    ).created["EconomicResource"]
+    sale = next(
+        e.id
+        for e in node.store.events_of_resource(loaded.resources["textile"])
+        if e.action == "transfer" and e.receiver == collector
+    )
+    paid = {"hasNumericalValue": "100", "hasUnit": "iso4217:EUR"}
+    return node.submit(key, "vf.event", {"event": {
+        "action": "transfer", "provider": collector, "receiver": workshop,
+        "resourceInventoriedAs": wallet, "resourceQuantity": paid, "triggeredBy": sale,
+    }}).created["EconomicEvent"]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     data = tmp_path_factory.mktemp("webnode")
     env = {**os.environ, "REFLOW_TILES_URL": "", "REFLOW_DATA_DIR": str(data)}
     node = Node.init(Settings.from_env({}, data_dir=data), network_name="reflow-demo")
-    textile_basic.load(node)
+    income = pay_for_the_sorted_cotton(node, textile_basic.load(node))
     textile(node)  # the planner's scene beside the demo: a recipe, stock, workers, a van
     node.close()
     port = _free_port()
@@ -74,10 +113,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.1)
         else:
             raise AssertionError(proc.stderr.read().decode() if proc.stderr else "no server")
-        yield url
+        yield {"url": url, "income": income}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def server(demo: dict[str, str]) -> str:
+    return demo["url"]
 
 
 @pytest.fixture
@@ -223,6 +267,25 @@ def test_a_plan_from_a_demand_shows_its_timeline(
     expect(page.locator("svg.gantt")).to_contain_text("press panels")
     expect(page.locator("#plan-status")).to_be_visible()
     shot(page, "plan")
+    assert problems == []
+
+
+def test_an_income_is_shared_by_an_equation_with_explanations(
+    demo: dict[str, str], watched: tuple[Page, list[str]]
+) -> None:
+    page, problems = watched
+    sign_in(page, demo["url"], WORKSHOP, then="/value")
+    page.get_by_role("button", name="Record equation").click()  # the example equation
+    expect(page.locator("#equations")).to_contain_text("Textile loop")
+    page.get_by_label("Income (the id of the event that paid)").fill(demo["income"])
+    page.get_by_role("button", name="Distribute").click()
+    shares = page.locator("#shares tbody tr")
+    expect(shares.first).to_be_visible()
+    expect(page.locator("#shares")).to_contain_text("Sorteerwerkplaats Noord")  # the work
+    expect(page.locator("#shares")).to_contain_text("Textielinzameling Amsterdam")  # garments
+    expect(page.locator("#shares")).to_contain_text("contributors")  # the bucket that paid
+    expect(page.locator("h2", has_text="Shares of 100")).to_contain_text("recorded as claims")
+    shot(page, "value-shares")
     assert problems == []
 
 

@@ -17,7 +17,7 @@ from reflow.value import service
 from reflow.web.render import Web, field_errors
 
 EXAMPLE = {
-    "name": "Textile loop: fund and contributors",
+    "name": "Textile loop: contributors by work and material",
     "scope": "network",
     "currency": "iso4217:EUR",
     "buckets": [
