@@ -119,6 +119,11 @@ def test_a_tight_deadline_says_how_late_and_why(node: Node) -> None:
     assert out["lateByHours"] == "48"
     assert out["criticalPath"][0] == "collect used garments"
     assert "critical path" in out["why"]
+    assert out["projectedEnd"] == "2026-03-07T08:00:00Z"  # as early as possible: 2 days late
+    show = service.show(node.store, out["plan"])
+    first = min(p["begins"] for p in show["processes"])
+    assert first[:16] == "2026-03-02T08:00"  # starting now
+    assert out["solver"]["status"] == "OPTIMAL" and not out["unmet"][1:]  # only garments
 
 
 def test_what_nobody_can_do_or_carry_becomes_requests(node: Node) -> None:

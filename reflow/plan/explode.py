@@ -8,7 +8,8 @@ A sub-assembly appearing twice is therefore summed into one planned process, not
 Scheduling goes the same way down: a planned process ends when the earliest of its consumers
 starts (the top one at the due date) and starts its duration earlier. Whatever would have to
 start before *now* makes the plan late by that much; the chain of consumers from it up to the
-demand is the critical path that explains why.
+demand is the critical path that explains why, and the whole schedule is then moved to start
+now (people are assigned to the times the work can really happen).
 """
 
 from __future__ import annotations
@@ -154,6 +155,9 @@ def explode(book: RecipeBook, top: Key, quantity: Decimal, unit: str, net: Nette
 
 @dataclass(slots=True)
 class Schedule:
+    """``begins`` is when the plan starts: at ``now`` when it is late (and all its processes
+    then shifted by ``late_by``, so that it ends ``late_by`` after the due date)."""
+
     begins: datetime
     late_by: timedelta  # zero when the plan can start now or later
     critical_path: list[str]  # planned process ids, first to last
@@ -182,4 +186,8 @@ def schedule(ex: Explosion, due: datetime, now: datetime) -> Schedule:
     while ex.processes[path[-1]].consumer is not None:
         path.append(ex.processes[path[-1]].consumer)  # type: ignore[arg-type]
     assert first.begins is not None
-    return Schedule(first.begins, max(timedelta(0), now - first.begins), path)
+    late = max(timedelta(0), now - first.begins)
+    if late:  # too late to meet the due date: as early as possible instead, all shifted
+        for p in ex.processes.values():
+            p.begins, p.ends = p.begins + late, p.ends + late  # type: ignore[operator]
+    return Schedule(first.begins, late, path)

@@ -108,6 +108,7 @@ def _phases(
         "begins": iso(sched.begins),
         "due": iso(demand.due),
         "lateByHours": dec_text(up(late_h)),
+        "projectedEnd": iso(demand.due + sched.late_by),
         "criticalPath": [names[i] for i in sched.critical_path],
         "why": (
             f"the critical path {' → '.join(names[i] for i in sched.critical_path)} takes "
