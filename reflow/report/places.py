@@ -352,7 +352,13 @@ def _raw_insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
 def project(conn: Connection, rec: Record, changes: Changes) -> None:
     """``PROJECTORS`` entry: place the events a record created; re-place all on a new territory."""
     if rec.kind == "territory.define":
-        conn.execute(t.districts.delete().where(t.districts.c.record != rec.hash))
+        # Rows of several records of one batch (append_many, rebuild) are written before their
+        # projectors run: put back this record's districts, which a later define in the same
+        # batch would otherwise leave deleted by an earlier one's projector.
+        conn.execute(t.districts.delete())
+        mine = [row for name, row in changes.rows if name == t.districts.name]
+        if mine:
+            conn.execute(t.districts.insert(), mine)
         _cache(conn).territory = None  # this transaction just wrote a new one
         relocate_all(conn)
         return

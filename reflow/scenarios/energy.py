@@ -42,6 +42,7 @@ def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Load
     s.spec("coop", "installed", "Installed solar panel", [PANEL], ONE, massPerUnit=q("20"))
     s.spec("coop", "retired", "Decommissioned solar panel", [PANEL], ONE, massPerUnit=q("20"))
     s.spec("refurb", "refurbished", "Refurbished solar panel", [PANEL], ONE, massPerUnit=q("20"))
+    s.spec("refurb", "tested", "Tested solar panel", [PANEL], ONE, massPerUnit=q("20"))
     s.spec("refurb", "glass", "Recovered panel glass", [GLASS])
     s.spec("coop", "power", "Solar electricity", [ELECTRICITY], KWH)
     s.spec("freja", "euro", "Euro", [wd("Q4916")], EUR, mediumOfExchange=True)
@@ -49,6 +50,7 @@ def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Load
         ("installer", "installing", "Installation"),
         ("coop", "generating", "Generation"),
         ("coop", "decommissioning", "Decommissioning"),
+        ("refurb", "testing", "Testing"),
         ("refurb", "refurbishing", "Refurbishment"),
     ):
         s.pspec(role, key, name)
@@ -149,9 +151,16 @@ def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Load
     s.finish("coop", "decommission")
     s.transfer("coop", "refurb", "retired_lot", q(4, ONE), "refurb_lot", "workshop")
 
-    # 4. Refurbishment: three panels repaired, the glass of the fourth recovered.
+    # 4. Testing, then refurbishment: three panels repaired, the glass of the fourth recovered.
+    s.process("refurb", "test", "Testing lot 4", "testing", "workshop")
+    s.consume("refurb", "test", "refurb_lot", q(4, ONE))
+    s.work("refurb", "test", "2")
+    s.produce(
+        "refurb", "tested_lot", "test", "tested", q(4, ONE), "workshop", "Tested panels, lot 4"
+    )
+    s.finish("refurb", "test")
     s.process("refurb", "fix", "Refurbishment lot 4", "refurbishing", "workshop")
-    s.consume("refurb", "fix", "refurb_lot", q(4, ONE))
+    s.consume("refurb", "fix", "tested_lot", q(4, ONE))
     s.work("refurb", "fix", "8")
     s.produce(
         "refurb",
