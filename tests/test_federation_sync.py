@@ -225,3 +225,20 @@ def test_new_records_arrive_over_the_live_stream_without_a_pull(tmp_path: Path) 
         server.stop()
         cluster.close()
     assert latency < 5
+
+
+def test_a_fork_below_the_peers_head_is_found_and_kept_as_evidence(tmp_path: Path) -> None:
+    cluster = Cluster(tmp_path, ["a", "b"])
+    a, b = cluster.nodes["a"], cluster.nodes["b"]
+    eve = a.new_agent("Person", {"name": "Eve"})
+    cluster.sync("b", "a")
+    one = a.sign(eve, "vf.create", {"type": "SpatialThing", "data": {"name": "here"}})
+    two = b.sign(eve, "vf.create", {"type": "SpatialThing", "data": {"name": "there"}})
+    a.ledger.append(one)
+    b.ledger.append(two)
+    a.submit(eve, "vf.create", {"type": "SpatialThing", "data": {"name": "and on"}})  # seq 3
+    reports = cluster.sync("b", "a")
+    assert reports[0] is not None and reports[0].rejected == 0  # the peer is not blamed
+    assert [(e["author"], e["seq"]) for e in b.store.equivocations()] == [(eve.public, 2)]
+    assert b.store.head(eve.public)[0] == 2  # never both branches
+    cluster.close()
