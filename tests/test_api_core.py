@@ -214,3 +214,23 @@ def test_a_cached_answer_is_dropped_when_the_log_grows(api: Api) -> None:
     assert count() == 1
     fresh = api.http.post("/api", json={"query": q}, headers={"cache-control": "no-cache"})
     assert fresh.json()["data"]["resourceSpecifications"]["pageInfo"]["totalCount"] == 1
+
+
+def test_an_agent_lists_what_it_holds_and_did(api: Api) -> None:
+    anna, bob = api.agent("Anna"), api.agent("Bob")
+    wood = api.spec(anna, "wood")
+    plank = api.event(
+        anna, {"name": "plank"}, action="raise", provider=anna, receiver=anna,
+        resourceConformsTo=wood, resourceQuantity=qty(3),
+    )["economicResource"]["id"]  # fmt: skip
+    api.event(anna, action="transfer", provider=anna, receiver=bob, resourceInventoriedAs=plank,
+              resourceQuantity=qty(1))  # fmt: skip
+    q = """query($id: ID!) { agent(id: $id) {
+      inventoriedEconomicResources { edges { node { accountingQuantity { hasNumericalValue } } } }
+      economicEvents { edges { node { action { id } } } pageInfo { totalCount } } } }"""
+    bobs = api.client().query(q, {"id": bob})["agent"]
+    assert [e["node"]["accountingQuantity"]["hasNumericalValue"]
+            for e in bobs["inventoriedEconomicResources"]["edges"]] == ["1"]  # fmt: skip
+    assert bobs["economicEvents"]["pageInfo"]["totalCount"] == 1
+    annas = api.client().query(q, {"id": anna})["agent"]
+    assert annas["economicEvents"]["pageInfo"]["totalCount"] == 2

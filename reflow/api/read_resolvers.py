@@ -237,6 +237,22 @@ def event_action(obj: dict[str, Any], info: Info) -> dict[str, Any]:
     return action_node(get_action(obj["action"]))
 
 
+def agent_resources(obj: dict[str, Any], info: Info, **args: Any) -> dict[str, Any]:
+    loaders = ctx_of(info).loaders
+    where = [resources.c.primary_accountable == obj["id"]]
+    page = sql_page(loaders.conn(), resources, where, resource_node, args)
+    loaders.prime(e["node"] for e in page["edges"])
+    return page
+
+
+def agent_events(obj: dict[str, Any], info: Info, **args: Any) -> dict[str, Any]:
+    loaders = ctx_of(info).loaders
+    where = [event_where({"agent": [obj["id"]]})[0]]
+    page = sql_page(loaders.conn(), events, where, event_node, args)
+    loaders.prime(e["node"] for e in page["edges"])
+    return page
+
+
 def type_bindings() -> dict[str, ObjectType]:
     names = {"Measure", "ResourceSpecification", *REFS, *LIST_REFS}
     types = {n: ObjectType(n) for n in sorted(names)}
@@ -251,4 +267,7 @@ def type_bindings() -> dict[str, ObjectType]:
     process.set_field("outputs", process_outputs)
     process.set_field("previous", lambda obj, info: process_inputs(obj, info))
     types["EconomicResource"].set_field("contains", resource_contains)
+    for agent_type in sorted(AGENT_TYPES):
+        types[agent_type].set_field("inventoriedEconomicResources", agent_resources)
+        types[agent_type].set_field("economicEvents", agent_events)
     return types
