@@ -25,9 +25,14 @@ from reflow.plan import service
 def planned(node: Node) -> tuple[Scene, dict[str, str], dict, dict]:
     s, ids = textile(node)
     out = service.plan_from_demand(
-        node, s.keys[s.coord], ids["panel"], qty(50, "om2:one"), NOW + timedelta(days=10),
-        s.hub, now=NOW,
-    )  # fmt: skip
+        node,
+        s.keys[s.coord],
+        ids["panel"],
+        qty(50, "om2:one"),
+        NOW + timedelta(days=10),
+        s.hub,
+        now=NOW,
+    )
     return s, ids, out, service.show(node.store, out["plan"])
 
 
@@ -54,8 +59,12 @@ def test_processes_are_scheduled_backwards_from_the_due_date(planned) -> None:
     assert times["sort"] == ("2026-03-08T08:00", "2026-03-10T08:00")
     assert times["collect used garments"] == ("2026-03-07T08:00", "2026-03-08T08:00")
     assert out["lateByHours"] == "0"
-    assert out["criticalPath"] == ["collect used garments", "sort", "shred into fibre",
-                                   "press panels"]  # fmt: skip
+    assert out["criticalPath"] == [
+        "collect used garments",
+        "sort",
+        "shred into fibre",
+        "press panels",
+    ]
 
 
 def _commitments(show: dict, role: str) -> list[dict]:
@@ -113,9 +122,15 @@ def test_missing_garments_are_requested_on_the_market(planned) -> None:
 def test_a_tight_deadline_says_how_late_and_why(node: Node) -> None:
     s, ids = textile(node)
     out = service.plan_from_demand(
-        node, s.keys[s.coord], ids["panel"], qty(50, "om2:one"), NOW + timedelta(days=3),
-        s.hub, now=NOW, publish=False,
-    )  # fmt: skip
+        node,
+        s.keys[s.coord],
+        ids["panel"],
+        qty(50, "om2:one"),
+        NOW + timedelta(days=3),
+        s.hub,
+        now=NOW,
+        publish=False,
+    )
     assert out["lateByHours"] == "48"
     assert out["criticalPath"][0] == "collect used garments"
     assert "critical path" in out["why"]
@@ -136,9 +151,14 @@ def test_what_nobody_can_do_or_carry_becomes_requests(node: Node) -> None:
     d = s.agent("Dan")
     s.van(d, 100, s.place(d, "garage", "52.3700", "4.9100"))
     out = service.plan_from_demand(
-        node, s.keys[s.coord], ids["panel"], qty(40, "om2:one"), NOW + timedelta(days=10),
-        s.hub, now=NOW,
-    )  # fmt: skip
+        node,
+        s.keys[s.coord],
+        ids["panel"],
+        qty(40, "om2:one"),
+        NOW + timedelta(days=10),
+        s.hub,
+        now=NOW,
+    )
     assert out["solver"]["status"] == "OPTIMAL"
     unmet = {(u["what"], u.get("spec")): u for u in out["unmet"]}
     assert unmet[("work", ids["sorting"])]["quantity"] == "20"  # 200 kg × 0.1 h, nobody offers
@@ -149,3 +169,41 @@ def test_what_nobody_can_do_or_carry_becomes_requests(node: Node) -> None:
         rows = conn.execute(select(intents).where(intents.c.proposal == out["requests"][0])).all()
     assert sorted(r.action for r in rows) == ["dropoff", "work", "work"]
     assert all(json.loads(r.classes) is not None for r in rows)
+
+
+def test_a_second_plan_does_not_count_what_the_first_reserved(planned) -> None:
+    s, ids, _out, _show = planned
+    second = service.plan_from_demand(
+        s.node,
+        s.keys[s.coord],
+        ids["panel"],
+        qty(10, "om2:one"),
+        NOW + timedelta(days=10),
+        s.hub,
+        now=NOW,
+        publish=False,
+    )
+    assert _netting(second, ids["fibre"])["netted"] == "0"  # the 80 kg are the first plan's
+    assert _netting(second, ids["garments"])["netted"] == "0"
+    sorting = next(
+        u for u in second["unmet"] if u["what"] == "work" and u["spec"] == ids["sorting"]
+    )
+    assert sorting["quantity"] == "2"  # 50 kg × 0.1 h = 5 h; 18 h offered − 15 h taken = 3 h
+
+
+def test_fulfilled_supply_releases_its_reservation(planned) -> None:
+    s, ids, _out, show = planned
+    bin_b = next(c for c in _commitments(show, "supply") if c["resource"] == ids["bin_b"])
+    event = {
+        "action": "transfer",
+        "provider": bin_b["provider"],
+        "receiver": s.coord,
+        "resourceInventoriedAs": ids["bin_b"],
+        "resourceQuantity": qty(30),
+        "fulfills": [bin_b["id"]],
+    }
+    s.node.submit(s.keys[bin_b["provider"]], "vf.event", {"event": event})
+    from reflow.plan.data import load
+
+    data = load(s.node.store, [ids["garments"]])
+    assert data.reserved[ids["bin_b"]] == 10  # 40 reserved, 30 handed over
