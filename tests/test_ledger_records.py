@@ -323,3 +323,16 @@ def test_a_refused_record_does_not_advance_the_chain(ledger: Ledger) -> None:
     assert good.seq == bad.seq == 2
     assert ledger.append(good).status == "applied"
     assert ledger.store.head(key.public) == (2, good.hash)
+
+
+def test_a_lone_surrogate_is_refused_not_a_crash(sqlite_ledger: Ledger) -> None:
+    """JSON may carry "\\ud800", which is no Unicode text: a peer's record must not crash ingest."""
+    rec = Chain(sqlite_ledger.network).sign(KeyPair.generate(), "agent.declare", DECLARE)
+    bad = _tampered(rec, body={"type": "Person", "data": {"name": "\ud800"}})
+    [receipt] = sqlite_ledger.append_many([bad])
+    assert receipt.status == "rejected"
+    assert isinstance(receipt.error, RuleViolation)
+    assert (receipt.error.field, receipt.error.rule) == ("$.body.data.name", "canonical-json")
+    with pytest.raises(RuleViolation) as err:
+        canonical_bytes({"k\udfff": 1})
+    assert err.value.field == "$"

@@ -30,10 +30,44 @@ MAX_SAFE_INTEGER = 2**53 - 1
 
 def canonical_bytes(value: Any) -> bytes:
     """Encode ``value`` as RFC 8785 bytes; refuse what JCS could not represent exactly."""
-    if _plain(value):
-        return _encode(value).encode("utf-8")
-    check_canonical_value(value)
-    return _encode_in_order(_utf16_ordered(value)).encode("utf-8")
+    try:
+        if _plain(value):
+            return _encode(value).encode("utf-8")
+        check_canonical_value(value)
+        return _encode_in_order(_utf16_ordered(value)).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON) is no Unicode text
+        raise RuleViolation(
+            "text must be valid Unicode (no lone surrogates)",
+            field=_surrogate_at(value),
+            rule="canonical-json",
+        ) from None
+
+
+def _surrogate_at(value: Any, where: str = "$") -> str:
+    """Where the first string (or key) that cannot be UTF-8 encoded is."""
+    if type(value) is dict:
+        for k, v in value.items():
+            if not _encodable(k):
+                return where
+            found = _surrogate_at(v, f"{where}.{k}")
+            if found:
+                return found
+    elif type(value) is list or type(value) is tuple:
+        for i, v in enumerate(value):
+            found = _surrogate_at(v, f"{where}[{i}]")
+            if found:
+                return found
+    elif type(value) is str and not _encodable(value):
+        return where
+    return "" if where != "$" else "$"
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _utf16_ordered(value: Any) -> Any:
