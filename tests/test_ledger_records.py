@@ -10,6 +10,7 @@ kept as evidence (an equivocation) and never applied. Chain cases run on every b
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import pytest
@@ -19,7 +20,13 @@ from reflow.errors import ChainError, ConflictError, RuleViolation, SignatureErr
 from reflow.ledger.canonical import canonical_bytes
 from reflow.ledger.keys import KeyPair
 from reflow.ledger.ledger import Ledger
-from reflow.ledger.records import Record, derive_id, record_from_dict, sign_record
+from reflow.ledger.records import (
+    Record,
+    derive_id,
+    record_from_dict,
+    record_from_json,
+    sign_record,
+)
 from reflow.store.digest import state_digest
 from reflow.store.sqlstore import SqlStore
 
@@ -262,7 +269,7 @@ def test_equivocation_is_kept_as_evidence_and_not_applied(ledger: Ledger) -> Non
     [evidence] = ledger.store.equivocations()
     assert (evidence["author"], evidence["seq"], evidence["kept"], evidence["other"]) == (
         key.public, 2, place.hash, twin.hash)  # fmt: skip
-    assert record_from_dict(__import__("json").loads(evidence["record"])).hash == twin.hash
+    assert record_from_dict(json.loads(evidence["record"])).hash == twin.hash
     assert ledger.store.object(derive_id(twin.hash)) is None
     # the same evidence again is not stored twice; the kept record is still a duplicate
     assert ledger.append_many([twin])[0].status == "equivocation"
@@ -336,3 +343,23 @@ def test_a_lone_surrogate_is_refused_not_a_crash(sqlite_ledger: Ledger) -> None:
     with pytest.raises(RuleViolation) as err:
         canonical_bytes({"k\udfff": 1})
     assert err.value.field == "$"
+
+
+def _nested(depth: int) -> object:
+    value: object = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_absurdly_deep_nesting_is_refused_not_a_crash(sqlite_ledger: Ledger) -> None:
+    """A peer's record nested thousands deep must be rejected like any bad record."""
+    rec = Chain(sqlite_ledger.network).sign(KeyPair.generate(), "agent.declare", DECLARE)
+    [receipt] = sqlite_ledger.append_many([_tampered(rec, body={"deep": _nested(100_000)})])
+    assert receipt.status == "rejected"
+    assert isinstance(receipt.error, RuleViolation)
+    assert receipt.error.rule == "canonical-json"
+    text = json.dumps(rec.to_dict()).replace('"Alice"', "[" * 100_000 + "1" + "]" * 100_000)
+    with pytest.raises(RuleViolation) as err:
+        record_from_json(text)
+    assert (err.value.field, err.value.rule) == ("record", "record-shape")

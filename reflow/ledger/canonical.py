@@ -35,6 +35,10 @@ def canonical_bytes(value: Any) -> bytes:
             return _encode(value).encode("utf-8")
         check_canonical_value(value)
         return _encode_in_order(_utf16_ordered(value)).encode("utf-8")
+    except RecursionError:  # what a peer could send to crash a node: refuse it instead
+        raise RuleViolation(
+            "the value is nested too deeply", field="$", rule="canonical-json"
+        ) from None
     except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON) is no Unicode text
         raise RuleViolation(
             "text must be valid Unicode (no lone surrogates)",

@@ -111,7 +111,7 @@ def record_from_dict(d: Any) -> Record:
 def record_from_json(text: str | bytes) -> Record:
     try:
         data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _bad(f"not JSON: {exc}", "record") from None
     return record_from_dict(data)
 
