@@ -363,3 +363,16 @@ def test_absurdly_deep_nesting_is_refused_not_a_crash(sqlite_ledger: Ledger) -> 
     with pytest.raises(RuleViolation) as err:
         record_from_json(text)
     assert (err.value.field, err.value.rule) == ("record", "record-shape")
+
+
+def test_a_forged_twin_is_no_evidence_of_equivocation(ledger: Ledger) -> None:
+    """Only a second record the author really signed proves equivocation: nobody can frame it."""
+    _chain, key, first = _signed_chain(ledger)
+    body = {"type": "Person", "data": {"name": "M"}}
+    twin = sign_record(
+        KeyPair.generate(), network=NETWORK, seq=1, prev=None, kind="agent.declare", body=body
+    )
+    forged = _tampered(twin, author=key.public)
+    _refused(ledger, forged, SignatureError, "sig", None)
+    assert ledger.store.equivocations() == []
+    assert ledger.append(first).status == "duplicate"
