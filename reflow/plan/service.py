@@ -19,11 +19,13 @@ from reflow.market import service as market
 from reflow.node import Node
 from reflow.plan import kinds  # noqa: F401  (registers the record kinds)
 from reflow.plan.assign import solve
-from reflow.plan.build import Demand, Draft, draft, iso, loads, work_needs
+from reflow.plan.build import draft, work_needs
 from reflow.plan.data import load, parse_time
 from reflow.plan.explode import explode, levels, schedule, up
+from reflow.plan.model import Demand, Draft, iso
 from reflow.plan.progress import plan_row, progress, show
 from reflow.plan.recipes import load_book
+from reflow.plan.transport import loads
 from reflow.store.codec import dec_text
 from reflow.vf.measure import Measure
 
