@@ -81,8 +81,8 @@ def markers(node: Node, material: str | None = None) -> list[dict[str, Any]]:
                     )
                 )
     for r in all_resources(node.store):
-        if r.current_location not in where or r.accounting_quantity is None:
-            continue
+        if r.current_location not in where or not r.onhand_quantity:
+            continue  # nothing of it is there to see (used up, given away, packed away)
         if material and material not in _classes(node, r.conforms_to, r.classified_as):
             continue
         held = agent_names.get(r.custodian or "", "")

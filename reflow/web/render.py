@@ -23,6 +23,9 @@ from reflow.web.i18n import choose_language, translator
 from reflow.web.session import Sessions, WebSession
 
 FORM_ERROR = "_form"  # errors that belong to no single input
+# The status of a form sent back with its errors shown next to the fields. 200, not 400: it is a
+# page to correct and send again, and browsers log every 4xx document as a console error.
+REFUSED = 200
 
 
 def unit_label(unit: str | None) -> str:

@@ -57,8 +57,9 @@
       var at = [lat / members.length, lng / members.length];
       if (members.length === 1) {
         var m = members[0];
-        L.circleMarker(at, { radius: 8, color: "#fff", weight: 2, fillColor: COLOURS[m.kind],
-                             fillOpacity: 0.95, className: "marker marker-" + m.kind })
+        // a focusable marker (Tab reaches it, Enter opens its popup), coloured by kind
+        var dot = L.divIcon({ className: "marker marker-" + m.kind, iconSize: [18, 18] });
+        L.marker(at, { icon: dot, keyboard: true, title: m.title })
           .bindPopup(popup(members)).addTo(markerLayer);
         return;
       }

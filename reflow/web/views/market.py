@@ -17,7 +17,7 @@ from reflow.market.search import find
 from reflow.market.tables import agreements
 from reflow.recording import parse_quantity
 from reflow.web import mapdata
-from reflow.web.render import Web, field_errors, options
+from reflow.web.render import REFUSED, Web, field_errors, options
 
 PUBLISH_INPUTS = ("purpose", "kind", "spec", "classification", "quantity", "minimum", "place",
                   "begins", "ends", "in_return", "name", "note", "radius")  # fmt: skip
@@ -98,7 +98,7 @@ def routes(web: Web) -> list[Route]:
             proposal, intents, radius = _publish_args(form, user.agent)
             out = service.publish(web.node, user.key, proposal, intents, radius_km=radius)
         except ReflowError as exc:
-            return browse(request, field_errors(exc, PUBLISH_INPUTS), form, 400)
+            return browse(request, field_errors(exc, PUBLISH_INPUTS), form, REFUSED)
         return web.redirect(f"/market/{out['proposal']}?published=1")
 
     def detail(request: Request, pid: str, errors: dict[str, str], status: int = 200) -> Response:
@@ -136,7 +136,7 @@ def routes(web: Web) -> list[Route]:
             out = service.accept(web.node, user.key, str(form.get("match") or pid), q,
                                  own=str(form.get("own") or "") or None)  # fmt: skip
         except ReflowError as exc:
-            return detail(request, pid, field_errors(exc, ["quantity", "own"]), 400)
+            return detail(request, pid, field_errors(exc, ["quantity", "own"]), REFUSED)
         return web.redirect(f"/agreements/{out['agreement']}")
 
     async def withdraw(request: Request) -> Response:
@@ -146,7 +146,7 @@ def routes(web: Web) -> list[Route]:
             user = web.sessions.require(request, str(form.get("csrf") or ""))
             service.withdraw(web.node, user.key, pid)
         except ReflowError as exc:
-            return detail(request, pid, field_errors(exc, []), 400)
+            return detail(request, pid, field_errors(exc, []), REFUSED)
         return web.redirect(f"/market/{pid}")
 
     async def agreement(request: Request) -> Response:

@@ -14,7 +14,7 @@ from reflow.plan import service
 from reflow.plan.tables import plans
 from reflow.recording import parse_quantity
 from reflow.web import gantt, mapdata
-from reflow.web.render import Web, field_errors, options
+from reflow.web.render import REFUSED, Web, field_errors, options
 
 INPUTS = ("spec", "quantity", "due", "place", "name", "radius")
 
@@ -55,7 +55,7 @@ def routes(web: Web) -> list[Route]:
         except (ReflowError, ValueError) as exc:
             if not isinstance(exc, ReflowError):
                 exc = ReflowError(str(exc), field="radius")
-            return listing(request, field_errors(exc, INPUTS), form, 400)
+            return listing(request, field_errors(exc, INPUTS), form, REFUSED)
         return web.redirect(f"/plans/{out['plan']}")
 
     async def plan(request: Request) -> Response:

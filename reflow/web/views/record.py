@@ -18,7 +18,7 @@ from reflow.inventory import list_agents
 from reflow.recording import EventFlags, event_body
 from reflow.store.queries import all_resources
 from reflow.web import mapdata
-from reflow.web.render import Web, field_errors, options
+from reflow.web.render import REFUSED, Web, field_errors, options
 
 ACTIONS = ("produce", "consume", "use", "work", "cite", "deliverService", "transfer",
            "transferAllRights", "transferCustody", "move", "pickup", "dropoff", "accept",
@@ -76,7 +76,7 @@ def routes(web: Web) -> list[Route]:
             body = _body(form, user.agent)
             receipt = web.node.submit(user.key, "vf.event", body)
         except ReflowError as exc:
-            return web.page(request, "record.html", 400, errors=field_errors(exc, INPUTS),
+            return web.page(request, "record.html", REFUSED, errors=field_errors(exc, INPUTS),
                             form=form, created=None, **_choices(web))  # fmt: skip
         return web.page(request, "record.html", errors={}, form={}, created=dict(receipt.created),
                         record=receipt.hash, **_choices(web))  # fmt: skip

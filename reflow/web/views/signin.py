@@ -12,7 +12,7 @@ from starlette.routing import Route
 from reflow.errors import ReflowError, RuleViolation
 from reflow.identity.zenroom_compat import keypair_from_zenroom_keyring
 from reflow.inventory import list_agents, name_of
-from reflow.web.render import Web, field_errors
+from reflow.web.render import REFUSED, Web, field_errors
 
 
 def routes(web: Web) -> list[Route]:
@@ -32,7 +32,9 @@ def routes(web: Web) -> list[Route]:
             key = web.node.key(agent, str(form.get("passphrase") or "") or None)
         except ReflowError as exc:
             errors = field_errors(exc, ["agent", "passphrase"])
-            return web.page(request, "signin.html", 400, agents=agents(), errors=errors, form=form)
+            return web.page(
+                request, "signin.html", REFUSED, agents=agents(), errors=errors, form=form
+            )
         response = web.redirect(str(form.get("next") or "/"))
         web.sessions.start(response, agent, name_of(web.node.store, agent) or agent[:10], key,
                            "keystore")  # fmt: skip
@@ -59,7 +61,9 @@ def routes(web: Web) -> list[Route]:
                                     field="keyring", rule="declared-agent")  # fmt: skip
         except ReflowError as exc:
             errors = field_errors(exc, ["keyring"])
-            return web.page(request, "signin.html", 400, agents=agents(), errors=errors, form={})
+            return web.page(
+                request, "signin.html", REFUSED, agents=agents(), errors=errors, form={}
+            )
         response = web.redirect("/")
         name = name_of(web.node.store, key.public) or key.public[:10]
         web.sessions.start(response, key.public, name, key, "keyring")

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from reflow.errors import ReflowError, RuleViolation
 from reflow.inventory import name_of
 from reflow.value import service
-from reflow.web.render import Web, field_errors
+from reflow.web.render import REFUSED, Web, field_errors
 
 EXAMPLE = {
     "name": "Textile loop: contributors by work and material",
@@ -55,7 +55,7 @@ def routes(web: Web) -> list[Route]:
             service.create_equation(web.node, user.key, data)
         except ReflowError as exc:
             errors = {"equation": f"{exc.message}" + (f" ({exc.field})" if exc.field else "")}
-            return page_with(request, 400, errors=errors, form=form)
+            return page_with(request, REFUSED, errors=errors, form=form)
         return web.redirect("/value")
 
     async def distribute(request: Request) -> Response:
@@ -71,7 +71,7 @@ def routes(web: Web) -> list[Route]:
             errors = field_errors(exc, ["income", "equation_id", "product"])
             if exc.field == "equation":
                 errors = {"equation_id": exc.message}
-            return page_with(request, 400, errors=errors, form=form)
+            return page_with(request, REFUSED, errors=errors, form=form)
         result = plan.as_dict()
         for s in result["shares"]:
             s["name"] = name_of(store, s["agent"]) or s["agent"][:10]
