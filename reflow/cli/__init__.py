@@ -18,6 +18,7 @@ from reflow.cli import report_commands
 from reflow.cli import passport_commands, bench_trace
 from reflow.cli import plan_commands, bench_plan  # noqa: F401  (bench_plan registers on import)
 from reflow.cli import value_commands
+from reflow.cli import interop_commands
 
 app = typer.Typer(no_args_is_help=True, help="ReflowOS: a peer-to-peer economic network.")
 
@@ -35,6 +36,7 @@ passport_commands.register(app)
 bench_trace.register(app)
 plan_commands.register(app)
 value_commands.register(app)
+interop_commands.register(app)
 
 
 def main() -> None:

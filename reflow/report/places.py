@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from reflow.ledger.changes import Changes
 from reflow.ledger.records import Record
@@ -44,7 +44,8 @@ TRANSFER_LIKE = frozenset({"transfer", "transferAllRights", "transferCustody", "
 HANDOVER = frozenset({"transfer", "transferAllRights", "transferCustody"})
 CREATING = frozenset({"raise", "produce"})
 
-_TERRITORIES: dict[str, Territory] = {}  # by the defining record's hash (content-addressed)
+# by (territory record, H3 resolution, district count, first and last defining record)
+_TERRITORIES: dict[tuple[Any, ...], Territory] = {}
 
 LatLong = tuple[Decimal, Decimal]
 
@@ -52,6 +53,9 @@ LatLong = tuple[Decimal, Decimal]
 _EP = t.event_places.c
 _Q_TERRITORY = select(t.territory.c.record, t.territory.c.h3_resolution).where(
     t.territory.c.key == "current"
+)
+_Q_DISTRICT_SET = select(
+    func.count(), func.min(t.districts.c.record), func.max(t.districts.c.record)
 )
 _Q_OBJECT = select(vf_objects.c.data, vf_objects.c.type).where(vf_objects.c.id == bindparam("i"))
 _Q_RESOURCE = select(resources).where(resources.c.id == bindparam("i"))
@@ -128,7 +132,9 @@ def current_territory(conn: Connection) -> Territory:
         return cache.territory
     found_rows = _raw(conn, _Q_TERRITORY, {})
     row = found_rows[0] if found_rows else None
-    key = row[0] if row else ""
+    # Keyed by what the tables hold, not only by the territory row: within one batch the rows
+    # of several territory.define records may be in the tables at once.
+    key = (row[0] if row else "", row[1] if row else None, *_raw(conn, _Q_DISTRICT_SET, {})[0])
     found = _TERRITORIES.get(key)
     if found is None:
         ds = [
@@ -353,12 +359,14 @@ def project(conn: Connection, rec: Record, changes: Changes) -> None:
     """``PROJECTORS`` entry: place the events a record created; re-place all on a new territory."""
     if rec.kind == "territory.define":
         # Rows of several records of one batch (append_many, rebuild) are written before their
-        # projectors run: put back this record's districts, which a later define in the same
-        # batch would otherwise leave deleted by an earlier one's projector.
-        conn.execute(t.districts.delete())
-        mine = [row for name, row in changes.rows if name == t.districts.name]
-        if mine:
-            conn.execute(t.districts.insert(), mine)
+        # projectors run: put back this record's districts and territory row, which a later
+        # define in the same batch has overwritten, so what follows is placed in this territory.
+        for table in (t.districts, t.territory):
+            conn.execute(table.delete())
+            mine = [row for name, row in changes.rows if name == table.name]
+            if mine:
+                conn.execute(table.insert(), mine)
+        _TERRITORIES.pop(rec.hash, None)  # may have been read in this batch before its districts
         _cache(conn).territory = None  # this transaction just wrote a new one
         relocate_all(conn)
         return
