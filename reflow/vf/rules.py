@@ -21,7 +21,7 @@ mean for resources:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, InvalidOperation
 
 from reflow.errors import AuthorisationError, ConflictError, NotFound, RuleViolation, UnitError
 from reflow.vf.actions import Action
@@ -30,6 +30,8 @@ from reflow.vf.state import Delta, EventState, ResourceState, StateView
 from reflow.vf.units import compatible, convert
 
 ZERO = Decimal(0)
+# Quantities are summed exactly: the default context (28 digits) would round silently.
+_EXACT = Context(prec=1000, traps=[Inexact, InvalidOperation])
 
 # Actions whose event must name the process it belongs to, and on which side.
 NEEDS_INPUT_OF = frozenset({"pickup", "accept", "use", "work", "cite"})
@@ -437,7 +439,7 @@ def _apply_quantity(
     if d_acc == ZERO and d_on == ZERO:
         return
     r = w.get(res_id, field)
-    acc, on = r.accounting_quantity + d_acc, r.onhand_quantity + d_on
+    acc, on = _sum(r.accounting_quantity, d_acc), _sum(r.onhand_quantity, d_on)
     if acc < ZERO or on < ZERO:
         short = "accountingQuantity" if acc < ZERO else "onhandQuantity"
         have = r.accounting_quantity if acc < ZERO else r.onhand_quantity
@@ -451,14 +453,25 @@ def _apply_quantity(
     deltas.append(Delta(res_id, d_acc, d_on))
 
 
+def _sum(a: Decimal, b: Decimal) -> Decimal:
+    try:
+        return _EXACT.add(a, b)
+    except (Inexact, InvalidOperation):
+        raise _violation(
+            "the quantity has too many digits to be kept exactly",
+            "resourceQuantity",
+            "exact-quantity",
+        ) from None
+
+
 def _effect_deltas(effect: str | None, q: Decimal) -> tuple[Decimal, Decimal]:
     """(change to res, change to `to`) for one quantity effect of the table."""
     if effect == "increment":
         return q, ZERO
     if effect == "decrement":
-        return -q, ZERO
+        return _EXACT.minus(q), ZERO
     if effect == "decrementIncrement":
-        return -q, q
+        return _EXACT.minus(q), q
     if effect == "incrementTo":
         return ZERO, q
     return ZERO, ZERO
@@ -476,7 +489,8 @@ def _carry_contents(w: _Work, container_id: str, **changes: str | None) -> None:
 def _undo(corrected: EventState, w: _Work) -> None:
     for d in corrected.deltas:
         r = w.get(d.resource, "event.corrects")
-        acc, on = r.accounting_quantity - d.accounting, r.onhand_quantity - d.onhand
+        acc = _sum(r.accounting_quantity, _EXACT.minus(d.accounting))
+        on = _sum(r.onhand_quantity, _EXACT.minus(d.onhand))
         # may be below zero for now: the correction's own quantity is applied next
         w.put(replace(r, accounting_quantity=acc, onhand_quantity=on))
 
