@@ -80,6 +80,22 @@ def test_multipliers_rates_by_skill_and_corrections(world: World) -> None:
     }  # fmt: skip
 
 
+def test_a_rate_may_say_what_it_is_per(world: World) -> None:
+    s = build_shirt(world)
+    rates = {"work": {"*": {"value": "160", "per": "om2:day"}}, "use": {"*": "3"},
+             "resource": {s.fabric: {"value": "0.004", "per": "g"}}}  # fmt: skip
+    assert _values(world, s.shirt, shirt_equation(s, rates=rates)) == {
+        (s.anna, "work"): D(5) * 160 / 24,  # 5 h at 160 a day
+        (s.ben, "cite"): D(160) / 24,
+        (s.collector, "resource"): D(8),  # 2000 g × 0.004
+        (s.makerspace, "use"): D(6),
+    }  # fmt: skip
+    wrong = {"work": {"*": {"value": "20", "per": "kg"}}}
+    with pytest.raises(UnitError) as err:
+        _values(world, s.shirt, shirt_equation(s, rates=wrong))
+    assert (err.value.field, err.value.rule) == ("rates.work", "rate-unit")
+
+
 def test_buckets_select_contributions_by_kind_process_and_date(world: World) -> None:
     s = build_shirt(world)
     eq = shirt_equation(s)

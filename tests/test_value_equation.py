@@ -57,6 +57,11 @@ def _bucket(name: str, percent: str, of: str = "total") -> dict[str, Any]:
         ({"scope": {"type": "plan"}}, "scope.id", "required"),
         ({"pointsPerUnit": "2"}, "pointsPerUnit", "points-only"),
         ({"code": "import os"}, "code", "known-fields"),
+        ({"rates": {"resource": {"*": {"value": "4", "per": "furlong"}}}}, "rates.resource.*.per",
+         "unit"),
+        ({"rates": {"resource": {"*": {"value": "-4", "per": "kg"}}}}, "rates.resource.*.value",
+         "non-negative"),
+        ({"rates": {"cite": {"*": {"value": "4", "per": "kg"}}}}, "rates.cite.*.per", "per-unit"),
     ],
 )  # fmt: skip
 def test_bad_equations_are_refused_naming_the_field(

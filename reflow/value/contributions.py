@@ -206,6 +206,18 @@ def _via(parent: dict[Item, Item | None], item: Item) -> tuple[str, ...]:
     return tuple(reversed(out))
 
 
+def _per(amount: Decimal, unit: str, per: str, kind: str) -> Decimal:
+    """``amount`` in the unit a rate is per; a rate per kilogram cannot price hours."""
+    try:
+        return convert(amount, unit, per)
+    except UnitError:
+        raise UnitError(
+            f"a {kind} rate per {per} cannot price a quantity in {unit}",
+            field=f"rates.{kind}",
+            rule="rate-unit",
+        ) from None
+
+
 class _Walk:
     def __init__(self, facts: Facts, eq: Equation) -> None:
         self.f = facts
@@ -325,15 +337,15 @@ class _Walk:
                 found[child] = found.get(child, ZERO) + coef
         else:
             for e in self.inputs.get(key, []):
-                if e.action == "consume" and e.res and e.quantity and not self._priced(e.res):
+                if e.action == "consume" and e.res and e.quantity and self._priced(e.res) is None:
                     res = self.f.resources.get(e.res)
                     q = _in_unit(e.quantity, e.unit, res.unit if res else None)
                     found[(RES, e.res)] = found.get((RES, e.res), ZERO) + q
         return list(found.items())
 
-    def _priced(self, rid: str) -> Decimal | None:
+    def _priced(self, rid: str) -> tuple[Decimal, str | None] | None:
         res = self.f.resources.get(rid)
-        return self.eq.rate("resource", rid, res.conforms_to if res else None)
+        return self.eq.rate_per("resource", rid, res.conforms_to if res else None)
 
     def _inputs(self, pid: str, share: Decimal, via: tuple[str, ...]) -> list[Contribution]:
         """The contributions of ``share`` of process ``pid`` that are valued where they are."""
@@ -346,12 +358,15 @@ class _Walk:
             elif e.action == "cite" and e.res:
                 out += self._cite(e, share, base)
             elif e.action == "consume" and e.res and e.quantity:
-                rate = self._priced(e.res)
-                if rate is None:
+                priced = self._priced(e.res)
+                if priced is None:
                     continue  # walked: its contributors are found behind it
+                rate, per = priced
                 res = self.f.resources.get(e.res)
                 q = _in_unit(e.quantity, e.unit, res.unit if res else None) * share
                 unit = res.unit if res is not None else e.unit
+                if per is not None and unit is not None:
+                    q, unit = _per(q, unit, per, "resource"), per
                 out += [
                     Contribution("resource", agent, amount=part, unit=unit, rate=rate,
                                  share=share, value=part * rate, **base)
@@ -368,12 +383,15 @@ class _Walk:
         if e.action == "use":
             res = self.f.resources.get(e.res or "")
             agent = res.accountable if res is not None and res.accountable else e.provider
-            rate = self.eq.rate("use", e.res, res.conforms_to if res else None)
+            priced = self.eq.rate_per("use", e.res, res.conforms_to if res else None)
         else:
-            rate = self.eq.rate(e.action, e.conforms_to)
-        if rate is None:
+            priced = self.eq.rate_per(e.action, e.conforms_to)
+        if priced is None:
             return []
+        rate, per = priced
         kind = e.action
+        if per is not None and unit is not None:
+            amount, unit = _per(amount, unit, per, kind), per
         amount = amount * share
         return [Contribution(kind, agent, amount=amount, unit=unit, rate=rate, share=share,
                              value=amount * rate, **base)]  # fmt: skip

@@ -18,8 +18,12 @@ Shape (every number is a decimal string)::
                                              "process": "...", "plan": "...",
                                              "from": "2026-01-01", "to": "2026-12-31"}}}],
      "rates": {"work": {"<skill spec>" | "*": "20"}, "use": {"<spec or resource>": "3"},
-               "resource": {"<spec or resource>": "4"}, "cite": {...}, "deliverService": {...}},
+               "resource": {"<spec or resource>": "4" | {"value": "4", "per": "om2:kilogram"}},
+               "cite": {...}, "deliverService": {...}},
      "multipliers": {"<agent id or kind>": "1.2"}}
+
+A rate is per hour (work, use, services by effort) or per the unit the resource is recorded in,
+unless it says what it is per (``{"value", "per"}``): then quantities are converted exactly.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ class Equation:
     multipliers: dict[str, Decimal] = field(default_factory=dict)
     points_per_unit: Decimal = Decimal(1)
     id: str | None = None
+    per: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> key -> unit
 
     @property
     def quantum(self) -> Decimal:
@@ -78,10 +83,15 @@ class Equation:
 
     def rate(self, kind: str, *keys: str | None) -> Decimal | None:
         """The first rate of ``kind`` found for ``keys`` (most specific first), then ``*``."""
+        found = self.rate_per(kind, *keys)
+        return found[0] if found is not None else None
+
+    def rate_per(self, kind: str, *keys: str | None) -> tuple[Decimal, str | None] | None:
+        """The rate and the unit it is per (``None``: per the unit the event is recorded in)."""
         table = self.rates.get(kind, {})
         for key in (*keys, "*"):
             if key is not None and key in table:
-                return table[key]
+                return table[key], self.per.get(kind, {}).get(key)
         return None
 
 
@@ -228,6 +238,7 @@ def parse_equation(data: Any, equation_id: str | None = None) -> Equation:
             "total-at-most-100",
         )
     rates: dict[str, dict[str, Decimal]] = {}
+    per: dict[str, dict[str, str]] = {}
     raw_rates = data.get("rates", {})
     if not isinstance(raw_rates, dict):
         raise _fail("rates must be an object", "rates", "type")
@@ -236,7 +247,26 @@ def parse_equation(data: Any, equation_id: str | None = None) -> Equation:
             raise _fail(f"no rates for kind {kind!r}", f"rates.{kind}", "known-kind")
         if not isinstance(table, dict):
             raise _fail("rates of a kind map a spec (or *) to a rate", f"rates.{kind}", "type")
-        rates[kind] = {k: _number(v, f"rates.{kind}.{k}") for k, v in table.items()}
+        rates[kind] = {}
+        for k, v in table.items():
+            where = f"rates.{kind}.{k}"
+            if isinstance(v, dict):
+                unknown = sorted(set(v) - {"value", "per"})
+                if unknown:
+                    raise _fail(f"unknown field {unknown[0]!r}", f"{where}.{unknown[0]}",
+                                "known-fields")  # fmt: skip
+                if kind == "cite":
+                    raise _fail("a citation is priced per citation", f"{where}.per", "per-unit")
+                try:
+                    per[kind] = {
+                        **per.get(kind, {}),
+                        k: canonical_unit_id(_text(v.get("per"), f"{where}.per")),
+                    }
+                except UnitError:
+                    raise _fail(f"unknown unit {v.get('per')!r}", f"{where}.per", "unit") from None
+                v = v.get("value")
+                where = f"{where}.value"
+            rates[kind][k] = _number(v, where)
     raw_mult = data.get("multipliers", {})
     if not isinstance(raw_mult, dict):
         raise _fail("multipliers must be an object", "multipliers", "type")
@@ -246,4 +276,6 @@ def parse_equation(data: Any, equation_id: str | None = None) -> Equation:
         if currency != POINT:
             raise _fail("pointsPerUnit is for point equations", "pointsPerUnit", "points-only")
         ppu = _number(data["pointsPerUnit"], "pointsPerUnit", positive=True)
-    return Equation(name, scope, scope_id, currency, buckets, rates, multipliers, ppu, equation_id)
+    return Equation(
+        name, scope, scope_id, currency, buckets, rates, multipliers, ppu, equation_id, per
+    )
