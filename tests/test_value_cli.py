@@ -36,6 +36,15 @@ def test_distribute_an_income_from_the_cli(tmp_path: Path) -> None:
         node.close()
     eq_file = tmp_path / "eq.json"
     eq_file.write_text(json.dumps(shirt_equation(s)), encoding="utf-8")
+    too_much = shirt_equation(s)
+    too_much["buckets"][0]["of"] = "total"
+    too_much["buckets"][1] = dict(too_much["buckets"][1], of="total", percent="95")
+    bad_file = tmp_path / "bad.json"
+    bad_file.write_text(json.dumps(too_much), encoding="utf-8")
+    bad = runner.invoke(app, ["value", "equation", "create", "--file", str(bad_file), "--as",
+                              s.fund, *d, "--json"])  # fmt: skip
+    assert bad.exit_code == 1
+    assert json.loads(bad.output)["error"]["field"] == "buckets.percent"
     eq = _run("value", "equation", "create", "--file", str(eq_file), "--as", s.fund, *d)["id"]
     assert [e["id"] for e in _run("value", "equation", "list", *d)] == [eq]
 
