@@ -130,3 +130,32 @@ def test_a_territory_record_is_checked(world: World) -> None:
     with pytest.raises(RuleViolation) as err:
         world.submit(world.keys[anna], "territory.define", {"districts": {}})
     assert err.value.field == "body.name"
+
+
+def test_several_territories_in_one_batch_end_in_the_last_one(world: World) -> None:
+    city = build(world, territory=False)
+    key = world.keys[city.ids["collector"]]
+    west = {"type": "FeatureCollection", "features": [DISTRICTS["features"][0]]}  # type: ignore[index]
+    recs = []
+    for name, doc in (("West only", west), ("Testcity", DISTRICTS)):
+        rec = world.chain.sign(
+            key, "territory.define", {"name": name, "districts": for_record(doc)}
+        )
+        world.chain.accepted(rec)
+        recs.append(rec)
+    assert [r.status for r in world.ledger.append_many(recs)] == ["applied", "applied"]
+    store = world.ledger.store
+
+    def placed() -> tuple[list[str], str | None]:
+        with store.engine.connect() as conn:
+            ids = [r.id for r in conn.execute(select(districts.c.id).order_by(districts.c.id))]
+            panels = conn.execute(
+                select(event_places.c.district).where(event_places.c.event_id == city.ids["panels"])
+            ).scalar()
+        return ids, panels
+
+    assert placed() == (["A", "B"], "B")
+    before = state_digest(store)
+    rebuild(store, NETWORK)  # replays both in one batch as well
+    assert placed() == (["A", "B"], "B")
+    assert state_digest(store) == before

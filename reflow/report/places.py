@@ -366,7 +366,6 @@ def project(conn: Connection, rec: Record, changes: Changes) -> None:
             mine = [row for name, row in changes.rows if name == table.name]
             if mine:
                 conn.execute(table.insert(), mine)
-        _TERRITORIES.pop(rec.hash, None)  # may have been read in this batch before its districts
         _cache(conn).territory = None  # this transaction just wrote a new one
         relocate_all(conn)
         return
