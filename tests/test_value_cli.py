@@ -58,6 +58,7 @@ def test_distribute_an_income_from_the_cli(tmp_path: Path) -> None:
     assert table.exit_code == 0, table.output
     assert "Anna (tailor)" in table.output and "40.30" in table.output
     assert "committed: 4 claim(s)" in table.output
+    assert _run("value", "verify", "--income", s.income, "--equation", eq, *d)["matches"]
     claims = _run("value", "claims", "--income", s.income, *d)
     assert sorted(c["quantity"] for c in claims) == ["3.22", "40.3", "6", "8.06"]
     assert {c["status"] for c in claims} == {"open"}

@@ -11,9 +11,9 @@ import pytest
 from support import World, qty
 from value_scene import EUR, HOUR, ONE, build_shirt, pay, shirt_equation
 
-from reflow.errors import AuthorisationError, ConflictError, RuleViolation
+from reflow.errors import AuthorisationError, ConflictError, NotFound, RuleViolation
 from reflow.value.distribute import plan_distribution
-from reflow.value.service import claims, get_distribution
+from reflow.value.service import claims, get_distribution, verify_distribution
 
 D = Decimal
 
@@ -83,6 +83,29 @@ def test_the_shirt_is_shared_to_the_cent_as_computed_by_hand(world: World) -> No
         {"kind": "work", "process": s.sew, "unit": "om2:hour", "rate": "20", "amount": "5",
          "value": "100", "events": 1}
     ]  # fmt: skip
+
+
+def test_any_node_can_recompute_a_distribution_and_find_a_dishonest_one(world: World) -> None:
+    s = build_shirt(world)
+    eq = _equation(world, s.fund, shirt_equation(s))
+    plan = plan_distribution(world.ledger.store, s.income, eq)
+    with pytest.raises(NotFound):  # nothing committed yet
+        verify_distribution(world.ledger.store, eq, s.income)
+    world.submit(world.keys[s.makerspace], "value.distribute", plan.body())
+    assert verify_distribution(world.ledger.store, eq, s.income) == {
+        "matches": True, "differences": []
+    }  # fmt: skip
+    # The makerspace shares another income by moving a cent from Anna to itself: accepted (the
+    # arithmetic holds), but a recomputation shows it.
+    again = pay(world, s.buyer, s.makerspace, s.wallet, "60", triggeredBy=s.sale)["EconomicEvent"]
+    body = plan_distribution(world.ledger.store, again, eq).body()
+    anna = next(c for c in body["claims"] if c["receiver"] == s.anna)
+    anna["resourceQuantity"] = qty("40.29", EUR)
+    world.submit(world.keys[s.makerspace], "value.distribute", body)
+    assert verify_distribution(world.ledger.store, eq, again) == {
+        "matches": False,
+        "differences": [{"receiver": s.anna, "recorded": "40.29", "recomputed": "40.3"}],
+    }
 
 
 def test_the_same_income_is_not_distributed_twice_by_one_equation(world: World) -> None:

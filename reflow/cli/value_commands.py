@@ -1,4 +1,5 @@
-"""Value commands: ``reflow value equation create|list``, ``distribute``, ``claims``, ``claim``.
+"""Value commands: ``reflow value equation create|list``, ``distribute``, ``verify``, ``claims``,
+``claim``.
 
 Each command parses its flags, calls ``reflow.value.service`` and renders the answer (a Rich
 table with the explanation of every share, or ``--json``). A refusal prints its field and rule
@@ -209,10 +210,36 @@ def claim_cmd(
             console.print(_claims_table(node, [c]))
 
 
+def verify_cmd(
+    income: Annotated[str, typer.Option("--income", help="the distributed income")],
+    equation: Annotated[str, typer.Option("--equation", help="the value equation id")],
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Recompute a committed distribution from this node's records; exit 1 if it differs."""
+    with opened(data_dir, db, as_json) as node:
+        out = service.verify_distribution(node.store, equation, income)
+        if as_json:
+            print(json.dumps(out))
+        elif out["matches"]:
+            console.print("the recorded shares are what the equation gives")
+        else:
+            table = Table(title="Shares that differ")
+            for col in ("receiver", "recorded", "recomputed"):
+                table.add_column(col, overflow="fold")
+            for d in out["differences"]:
+                table.add_row(_name(node, d["receiver"]), d["recorded"], d["recomputed"])
+            console.print(table)
+    if not out["matches"]:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     equation_app.command(name="create")(equation_create)
     equation_app.command(name="list")(equation_list)
     value_app.command(name="distribute")(distribute_cmd)
     value_app.command(name="claims")(claims_cmd)
     value_app.command(name="claim")(claim_cmd)
+    value_app.command(name="verify")(verify_cmd)
     app.add_typer(value_app, name="value")

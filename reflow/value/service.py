@@ -65,6 +65,30 @@ def get_distribution(store: SqlStore, equation: str, income: str) -> dict[str, A
     return None if obj is None or obj.type != DISTRIBUTION_TYPE else dict(obj.data)
 
 
+def verify_distribution(store: SqlStore, equation: str, income: str) -> dict[str, Any]:
+    """Recompute a committed distribution from this node's records and compare the shares.
+
+    Nodes accept a distribution by its arithmetic alone (whole cents, adding up, once per
+    income and equation); this is the audit any node can run when it holds the trace: the
+    same records give the same shares, so a difference means missing records or a dishonest
+    distributor. ``{"matches": bool, "differences": [{receiver, recorded, recomputed}]}``.
+    """
+    dist = get_distribution(store, equation, income)
+    if dist is None:
+        raise NotFound(f"no distribution of {income!r} by {equation!r}", field="income")
+    plan = plan_distribution(store, income, equation, dist.get("product"))
+    recorded = {c["receiver"]: Decimal(c["resourceQuantity"]["hasNumericalValue"])
+                for c in dist["claims"]}  # fmt: skip
+    again = {s.agent: s.amount for s in plan.shares if not s.kept and s.amount > 0}
+    diffs = [
+        {"receiver": a, "recorded": decimal_text(recorded.get(a, ZERO)),
+         "recomputed": decimal_text(again.get(a, ZERO))}
+        for a in sorted(set(recorded) | set(again))
+        if recorded.get(a, ZERO) != again.get(a, ZERO)
+    ]  # fmt: skip
+    return {"matches": not diffs, "differences": diffs}
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimStatus:
     id: str
