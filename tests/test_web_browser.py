@@ -97,7 +97,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     data = tmp_path_factory.mktemp("webnode")
     env = {**os.environ, "REFLOW_TILES_URL": "", "REFLOW_DATA_DIR": str(data)}
     node = Node.init(Settings.from_env({}, data_dir=data), network_name="reflow-demo")
-    income = pay_for_the_sorted_cotton(node, textile_basic.load(node))
+    loaded = textile_basic.load(node)
+    income = pay_for_the_sorted_cotton(node, loaded)
+    keyring = json.dumps(node.keystore.export_keyring(loaded.agents["hospital"]))
     textile(node)  # the planner's scene beside the demo: a recipe, stock, workers, a van
     node.close()
     port = _free_port()
@@ -113,7 +115,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
                 time.sleep(0.1)
         else:
             raise AssertionError(proc.stderr.read().decode() if proc.stderr else "no server")
-        yield {"url": url, "income": income}
+        yield {"url": url, "income": income, "keyring": keyring}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -217,6 +219,18 @@ def test_accept_a_match_and_follow_the_agreement(
     expect(page.locator("#agreement-status")).to_have_text("open")
     expect(page.locator("tbody tr")).to_have_count(1)
     shot(page, "agreement")
+    agreement = page.url
+    # the workshop hands the cotton over, naming the commitment: the agreement is fulfilled
+    page.get_by_role("link", name="Record it").click()
+    expect(page.get_by_label("Action")).to_have_value("transfer")
+    batch = page.locator("#f-resourceInventoriedAs option", has_text="SWN-B12) · Sorteerwerkplaats")
+    page.get_by_label("Resource", exact=True).select_option(batch.get_attribute("value"))
+    page.get_by_label("Quantity", exact=True).fill("5 kg")
+    page.get_by_role("button", name="Sign and record").click()
+    expect(page.locator("#recorded")).to_contain_text("Recorded")
+    page.goto(agreement)
+    expect(page.locator("#agreement-status")).to_have_text("fulfilled")
+    shot(page, "agreement-fulfilled")
     page.goto(f"{server}/market/{offer}")
     expect(page.get_by_role("link", name="Agreement")).to_have_count(1)
     assert problems == []
@@ -249,6 +263,20 @@ def test_an_invalid_event_shows_its_error_next_to_the_field(
     expect(error).to_contain_text("not a decimal number")
     expect(page.locator("#f-resourceQuantity")).to_have_attribute("aria-invalid", "true")
     shot(page, "record-error")
+    assert problems == []
+
+
+def test_signing_in_with_a_pasted_keyring(
+    demo: dict[str, str], watched: tuple[Page, list[str]]
+) -> None:
+    page, problems = watched
+    page.goto(demo["url"] + "/signin")
+    page.get_by_label("Keyring (JSON)").fill('{"keyring": {"eddsa": "not a key"}}')
+    page.get_by_role("button", name="Sign in with keyring").click()
+    expect(page.locator(".field:has(#f-keyring) .error")).to_be_visible()
+    page.get_by_label("Keyring (JSON)").fill(demo["keyring"])
+    page.get_by_role("button", name="Sign in with keyring").click()
+    expect(page.locator(".who strong")).to_have_text("Ziekenhuis Oost")
     assert problems == []
 
 

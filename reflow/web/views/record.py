@@ -14,11 +14,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from reflow.errors import ReflowError
-from reflow.inventory import list_agents
+from reflow.inventory import list_agents, name_of
 from reflow.recording import EventFlags, event_body
 from reflow.store.queries import all_resources
+from reflow.vf.state import ResourceState
 from reflow.web import mapdata
-from reflow.web.render import REFUSED, Web, field_errors, options
+from reflow.web.render import REFUSED, Web, field_errors, options, unit_label
 
 ACTIONS = ("produce", "consume", "use", "work", "cite", "deliverService", "transfer",
            "transferAllRights", "transferCustody", "move", "pickup", "dropoff", "accept",
@@ -34,12 +35,18 @@ def _choices(web: Web) -> dict[str, Any]:
     return {
         "actions": [(a, a) for a in ACTIONS],
         "agents": [(a["id"], a["name"] or a["id"][:10]) for a in list_agents(web.node)],
-        "resources": [(r.id, f"{r.name or r.id[:10]} ({r.tracking_identifier or r.id[:8]})")
-                      for r in all_resources(store)],
+        "resources": [(r.id, _resource_label(store, r)) for r in all_resources(store)],
         "specs": options(store, "ResourceSpecification"),
         "processes": [(p.id, p.data.get("name", p.id)) for p in store.objects_of_type("Process")],
         "places": [(p["id"], p["name"]) for p in mapdata.places(web.node).values()],
     }  # fmt: skip
+
+
+def _resource_label(store: Any, r: ResourceState) -> str:
+    """Name, tracking id, holder and what is on hand: enough to tell same-named batches apart."""
+    held = f"{r.onhand_quantity.normalize():f} {unit_label(r.unit)}" if r.onhand_quantity else "0"
+    who = name_of(store, r.primary_accountable) or ""
+    return f"{r.name or r.id[:10]} ({r.tracking_identifier or r.id[:8]}) · {who} · {held}"
 
 
 def _body(form: Any, agent: str) -> dict[str, Any]:
