@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLResolveInfo
@@ -23,7 +23,6 @@ class RequestContext:
     signer: str | None
     loaders: Loaders
     writer: GroupWriter | None = None
-    notes: dict[str, Any] = field(default_factory=dict)
 
     def signer_key(self) -> KeyPair:
         """The node-held key of the agent that signed the request (mutations sign with it)."""

@@ -24,8 +24,6 @@ from reflow.api.read_resolvers import (
     OBJECT_TYPES,
     event_action,
     get_object,
-    list_objects,
-    query,
     register_object_queries,
 )
 from reflow.api.write_resolvers import clean, mutation, register_object_mutations
@@ -300,6 +298,3 @@ def resolve_propose_to(_: Any, info: Info, proposed: str, proposedTo: str) -> No
     node = {"__typename": "ProposedTo", "id": f"{proposed}/{proposedTo}",
             "proposed": proposed, "proposedTo": proposedTo}  # fmt: skip
     return {"proposedTo": node}
-
-
-__all__ = ["bind", "list_objects", "query"]
