@@ -79,6 +79,9 @@ def test_circularity_participation_and_explain(city_dir: tuple[Path, City]) -> N
     data, city = city_dir
     _load(data)
     d = str(data)
+    table = _run("report", "circularity", "--data-dir", d)
+    assert "cushion" in table and "0.55" in table and "F(X) = 0.9/X" in table
+    assert "180.6" in _run("report", "flows", "--data-dir", d, "--district", "A")
     mci = json.loads(_run("report", "circularity", "--data-dir", d, "--format", "json"))
     assert {r["name"]: r["MCI"] for r in mci}["cushion filling"] == pytest.approx(0.55)
     part = json.loads(_run("report", "participation", "--data-dir", d, "--format", "json"))

@@ -112,18 +112,27 @@ def _scope(district: str | None, material: str | None, start: str | None, end: s
 
 
 def _emit(rows: list[dict[str, Any]], fmt: str, node: Node, output: Path | None,
-          columns: tuple[str, ...], title: str) -> None:  # fmt: skip
+          columns: tuple[str, ...], title: str, *, long: int = 0) -> None:  # fmt: skip
+    """Write rows in ``fmt``; a table with ``long`` > 0 lists one figure per line after the
+    first ``long`` (key) columns, which stays readable in a narrow terminal."""
     from reflow.report.export import flat, to_csv, to_geojson
 
     if fmt not in FORMATS:
         raise RuleViolation(f"--format is one of {', '.join(FORMATS)}", field="format")
     if fmt == "table":
         table = Table(title=title)
-        for col in columns:
+        shown = (*columns[:long], "indicator", "value") if long else columns
+        for col in shown:
             table.add_column(col, overflow="fold")
         for r in rows:
             f = flat(r)
-            table.add_row(*("" if f.get(c) is None else str(f.get(c)) for c in columns))
+            cells = ["" if f.get(c) is None else str(f.get(c)) for c in columns]
+            if not long:
+                table.add_row(*cells)
+                continue
+            for col, cell in zip(columns[long:], cells[long:], strict=True):
+                table.add_row(*cells[:long], col, cell)
+            table.add_section()
         console.print(table)
         return
     if fmt == "csv":
@@ -162,7 +171,7 @@ def flows(
                 "consumption_kg", "stock_change_kg", "waste_kg", "reuse_kg", "repair_kg",
                 "recycling_kg", "reuse_rate", "repair_rate", "recycling_rate",
                 "local_sourcing_share", "distance_per_kg_km", "unconverted")  # fmt: skip
-        _emit(rows, fmt, node, output, cols, "Material flows (kg)")
+        _emit(rows, fmt, node, output, cols, "Material flows (kg)", long=3)
     except ReflowError as exc:
         fail(exc, fmt == "json")
     finally:
@@ -194,7 +203,7 @@ def circularity(
             node.store.engine, _scope(district, None, start, end, "all"), e_f=e_f, e_c=e_c,
             utility=xs,
         )  # fmt: skip
-        cols = ("spec", "name", "M", "F_R", "F_U", "C_R", "C_U", "X", "V", "W", "LFI", "MCI")
+        cols = ("name", "M", "F_R", "F_U", "C_R", "C_U", "X", "V", "W", "LFI", "MCI")
         _emit(rows, fmt, node, output, cols, "Material Circularity Indicator")
         if fmt == "table":
             console.print(FORMULA)
@@ -217,7 +226,7 @@ def participation(
         rows = part_rows(node.store.engine, _scope(district, None, start, end, "all"))
         cols = ("district", "period", "active_agents", "new_agents", "value_unit",
                 "value_top10_share", "value_gini", "agents_per_role")  # fmt: skip
-        _emit(rows, fmt, node, output, cols, "Participation")
+        _emit(rows, fmt, node, output, cols, "Participation", long=2)
     except ReflowError as exc:
         fail(exc, fmt == "json")
     finally:
