@@ -58,7 +58,8 @@ def serve(settings: Settings) -> bool:
 ScenarioOpt = Annotated[
     list[str] | None,
     typer.Option("--scenario", help="a pilot to load (repeatable): "
-                 + ", ".join([*scenarios.SCENARIOS, "textile_basic"]) + "; default all six"),
+                 + ", ".join([*scenarios.SCENARIOS, "pilots", "textile_basic"])
+                 + "; default: the six pilots, then 'pilots' (their districts as one territory)"),
 ]  # fmt: skip
 
 
@@ -77,8 +78,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create a node with the six pilot scenarios (a living circular city); then serve it."""
         settings = Settings.from_env(data_dir=data_dir, database_url=db, port=port)
-        names = scenario or list(scenarios.SCENARIOS)
-        unknown = [n for n in names if n not in scenarios.SCENARIOS and n != "textile_basic"]
+        names = scenario or [*scenarios.SCENARIOS, scenarios.PILOTS]
+        known = {*scenarios.SCENARIOS, scenarios.PILOTS, "textile_basic"}
+        unknown = [n for n in names if n not in known]
         if unknown:
             fail(RuleViolation(f"no scenario {unknown[0]!r}", field="scenario",
                                rule="known-scenario"), as_json)  # fmt: skip
@@ -143,7 +145,7 @@ def _print(
         console.print(resources_table(resources, "Demo inventory"))
     for name, r in results.items():
         state = "already loaded" if r.already_loaded else f"{r.records} records"
-        city = scenarios.CITIES.get(name, "Amsterdam")
+        city = scenarios.CITIES.get(name, "all six cities" if name == "pilots" else "Amsterdam")
         line = f"  [bold]{name}[/] ({city}): {state}"
         if getattr(r, "passport", None):
             line += f"; passport {base}/passport/{r.passport}"
@@ -180,4 +182,6 @@ def _load_all(node: Node, names: list[str], seed: int, *, quiet: bool) -> dict[s
 def _load_one(node: Node, name: str, seed: int, progress: Any) -> Any:
     if name == "textile_basic":
         return textile_basic.load(node, progress)
+    if name == scenarios.PILOTS:
+        return scenarios.load_pilot_territory(node, seed=seed, progress=progress)
     return scenarios.load(node, name, seed=seed, progress=progress)

@@ -12,7 +12,7 @@ from types import ModuleType
 
 from reflow.node import Node
 from reflow.scenarios import energy, fair, food, plastics, textile, water
-from reflow.scenarios.builder import Loaded, Progress, marker_name
+from reflow.scenarios.builder import Loaded, Progress, Scenario, marker_name
 
 SCENARIOS: dict[str, ModuleType] = {
     m.NAME: m for m in (textile, water, food, fair, plastics, energy)
@@ -32,6 +32,22 @@ def load(node: Node, name: str, *, seed: int = 0, progress: Progress | None = No
     return loaded
 
 
+PILOTS = "pilots"
+
+
+def load_pilot_territory(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Loaded:
+    """One territory made of the six cities' districts (a node has one territory: the latest
+    ``territory.define``), recorded after the six pilots so the map and reports cover them all."""
+    found = _marker(node, PILOTS)
+    if found is not None:
+        return found
+    s = Scenario(node, PILOTS, seed=seed, start="2026-04-01T08:00:00Z", progress=progress)
+    s.agent("network", "Organization", "ReflowOS pilot network")
+    districts = [d for m in SCENARIOS.values() for d in m.DISTRICTS]
+    s.territory("network", "ReflowOS pilot cities", districts)
+    return s.close("network")
+
+
 def _marker(node: Node, name: str) -> Loaded | None:
     wanted = marker_name(name)
     for plan in node.store.objects_of_type("Plan"):
@@ -49,4 +65,4 @@ def _marker(node: Node, name: str) -> Loaded | None:
     return None
 
 
-__all__ = ["CITIES", "SCENARIOS", "Loaded", "load"]
+__all__ = ["CITIES", "PILOTS", "SCENARIOS", "Loaded", "load", "load_pilot_territory"]

@@ -441,10 +441,12 @@ class Scenario:
         doc = {"type": "FeatureCollection", "features": features}
         self.submit(role, "territory.define", {"name": name, "districts": for_record(doc)})
 
-    def close(self, role: str, passport: str) -> Loaded:
+    def close(self, role: str, passport: str | None = None) -> Loaded:
         """Record the closing marker (its presence means the whole scenario is in the log)."""
-        self.out.passport = self.ids[passport]
-        note = f"closing marker of the {self.name} scenario; passport: {self.out.passport}"
+        note = f"closing marker of the {self.name} scenario"
+        if passport is not None:
+            self.out.passport = self.ids[passport]
+            note += f"; passport: {self.out.passport}"
         self.submit(
             role,
             "vf.create",

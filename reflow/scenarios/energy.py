@@ -21,6 +21,15 @@ PANEL, GLASS = cls("photovoltaic-module"), cls("recovered-glass")
 MEMBERS = ("mette", "lars", "freja")
 
 
+TERRITORY = "Vejle"
+DISTRICTS = [  # (id, name, (west, south, east, north))
+    ("VEJ-N", "Vejle Nord", ("9.50", "55.712", "9.60", "55.74")),
+    ("VEJ-C", "Vejle Centrum", ("9.50", "55.702", "9.56", "55.712")),
+    ("VEJ-O", "Vejle Øst", ("9.56", "55.69", "9.62", "55.712")),
+    ("VEJ-S", "Vejle Syd", ("9.50", "55.68", "9.56", "55.702")),
+]
+
+
 def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Loaded:
     s = Scenario(node, NAME, seed=seed, start="2026-03-01T06:00:00Z", progress=progress)
     s.agent("coop", "Organization", "Vejle Solenergi Andelsselskab")
@@ -210,16 +219,7 @@ def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Load
         },
     )
 
-    s.territory(
-        "coop",
-        "Vejle",
-        [
-            ("VEJ-N", "Vejle Nord", ("9.50", "55.712", "9.60", "55.74")),
-            ("VEJ-C", "Vejle Centrum", ("9.50", "55.702", "9.56", "55.712")),
-            ("VEJ-O", "Vejle Øst", ("9.56", "55.69", "9.62", "55.712")),
-            ("VEJ-S", "Vejle Syd", ("9.50", "55.68", "9.56", "55.702")),
-        ],
-    )
+    s.territory("coop", TERRITORY, DISTRICTS)
     return s.close("refurb", "freja_panel")
 
 

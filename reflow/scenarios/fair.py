@@ -20,6 +20,15 @@ PADDY, MILLED, ORGANIC = cls("paddy-rice"), cls("milled-rice"), cls("certified-o
 FARM_NAME = "Cascina Riso Bio Chiaravalle"
 
 
+TERRITORY = "Milano"
+DISTRICTS = [  # (id, name, (west, south, east, north))
+    ("MIL-1", "Municipio 1 (Centro)", ("9.16", "45.45", "9.21", "45.48")),
+    ("MIL-9", "Municipio 9 (Isola, Niguarda)", ("9.16", "45.48", "9.22", "45.52")),
+    ("MIL-5", "Municipio 5 (Vigentino, Chiaravalle)", ("9.17", "45.40", "9.24", "45.45")),
+    ("MIL-4", "Municipio 4 (Porta Romana)", ("9.21", "45.45", "9.26", "45.48")),
+]
+
+
 def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Loaded:
     s = Scenario(node, NAME, seed=seed, start="2026-03-02T08:00:00Z", progress=progress)
     s.agent("farm", "Organization", FARM_NAME)
@@ -216,16 +225,7 @@ def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Load
         },
     )
 
-    s.territory(
-        "shop",
-        "Milano",
-        [
-            ("MIL-1", "Municipio 1 (Centro)", ("9.16", "45.45", "9.21", "45.48")),
-            ("MIL-9", "Municipio 9 (Isola, Niguarda)", ("9.16", "45.48", "9.22", "45.52")),
-            ("MIL-5", "Municipio 5 (Vigentino, Chiaravalle)", ("9.17", "45.40", "9.24", "45.45")),
-            ("MIL-4", "Municipio 4 (Porta Romana)", ("9.21", "45.45", "9.26", "45.48")),
-        ],
-    )
+    s.territory("shop", TERRITORY, DISTRICTS)
     return s.close("shop", "giulia_pack")
 
 

@@ -18,6 +18,16 @@ FOOD, VEGETABLE, FRUIT = wd("Q2095"), wd("Q11004"), wd("Q1364")
 FOOD_WASTE, COMPOST = cls("food-waste"), cls("compost")
 
 
+TERRITORY = "Cluj-Napoca"
+DISTRICTS = [  # (id, name, (west, south, east, north))
+    ("CLJ-C", "Centru", ("23.57", "46.76", "23.60", "46.78")),
+    ("CLJ-M", "Mărăști", ("23.60", "46.77", "23.62", "46.79")),
+    ("CLJ-S", "Someșeni", ("23.62", "46.78", "23.66", "46.80")),
+    ("CLJ-G", "Grigorescu", ("23.52", "46.76", "23.57", "46.78")),
+    ("CLJ-H", "Gheorgheni", ("23.58", "46.74", "23.63", "46.76")),
+]
+
+
 def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Loaded:
     s = Scenario(node, NAME, seed=seed, start="2026-03-02T17:00:00Z", progress=progress)
     s.agent("vendor", "Organization", "Producătorii din Piața Mihai Viteazu")
@@ -181,15 +191,5 @@ def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Load
         },
     )
 
-    s.territory(
-        "bank",
-        "Cluj-Napoca",
-        [
-            ("CLJ-C", "Centru", ("23.57", "46.76", "23.60", "46.78")),
-            ("CLJ-M", "Mărăști", ("23.60", "46.77", "23.62", "46.79")),
-            ("CLJ-S", "Someșeni", ("23.62", "46.78", "23.66", "46.80")),
-            ("CLJ-G", "Grigorescu", ("23.52", "46.76", "23.57", "46.78")),
-            ("CLJ-H", "Gheorgheni", ("23.58", "46.74", "23.63", "46.76")),
-        ],
-    )
+    s.territory("bank", TERRITORY, DISTRICTS)
     return s.close("farm", "stall_greens")

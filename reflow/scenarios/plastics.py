@@ -19,6 +19,14 @@ FLAKES, FILAMENT = cls("plastic-flakes"), cls("3d-printing-filament")
 PRINTED, DESIGN = cls("3d-printed-product"), cls("open-design")
 
 
+TERRITORY = "Paris nord-est"
+DISTRICTS = [  # (id, name, (west, south, east, north))
+    ("PAR-10", "10e arrondissement", ("2.34", "48.86", "2.37", "48.885")),
+    ("PAR-19", "19e arrondissement", ("2.37", "48.875", "2.41", "48.905")),
+    ("PAR-20", "20e arrondissement", ("2.37", "48.845", "2.42", "48.875")),
+]
+
+
 def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Loaded:
     s = Scenario(node, NAME, seed=seed, start="2026-03-07T22:00:00Z", progress=progress)
     s.agent("festival", "Organization", "Festival Canal Saint-Martin")
@@ -226,15 +234,7 @@ def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Load
         },
     )
 
-    s.territory(
-        "collective",
-        "Paris nord-est",
-        [
-            ("PAR-10", "10e arrondissement", ("2.34", "48.86", "2.37", "48.885")),
-            ("PAR-19", "19e arrondissement", ("2.37", "48.875", "2.41", "48.905")),
-            ("PAR-20", "20e arrondissement", ("2.37", "48.845", "2.42", "48.875")),
-        ],
-    )
+    s.territory("collective", TERRITORY, DISTRICTS)
     return s.close("store", "hugo_pots")
 
 

@@ -21,6 +21,16 @@ INSULATION = cls("thermal-insulation")
 KEPT_FROM_WASTE = ("repair", "shred")  # the processes whose outputs count as kept from waste
 
 
+TERRITORY = "Amsterdam"
+DISTRICTS = [  # (id, name, (west, south, east, north))
+    ("AMS-W", "West", ("4.75", "52.33", "4.87", "52.42")),
+    ("AMS-N", "Noord", ("4.87", "52.37", "5.00", "52.42")),
+    ("AMS-C", "Centrum", ("4.87", "52.35", "4.91", "52.37")),
+    ("AMS-O", "Oost", ("4.91", "52.33", "5.00", "52.37")),
+    ("AMS-Z", "Zuid", ("4.80", "52.30", "4.91", "52.35")),
+]
+
+
 def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Loaded:
     s = Scenario(node, NAME, seed=seed, start="2026-03-02T08:00:00Z", progress=progress)
     s.agent("collector", "Organization", "Textielinzameling Amsterdam")
@@ -293,17 +303,7 @@ def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Load
     )
     s.finish("laundry", "launder")
 
-    s.territory(
-        "collector",
-        "Amsterdam",
-        [
-            ("AMS-W", "West", ("4.75", "52.33", "4.87", "52.42")),
-            ("AMS-N", "Noord", ("4.87", "52.37", "5.00", "52.42")),
-            ("AMS-C", "Centrum", ("4.87", "52.35", "4.91", "52.37")),
-            ("AMS-O", "Oost", ("4.91", "52.33", "5.00", "52.37")),
-            ("AMS-Z", "Zuid", ("4.80", "52.30", "4.91", "52.35")),
-        ],
-    )
+    s.territory("collector", TERRITORY, DISTRICTS)
     return s.close("shop", "bought")
 
 

@@ -17,6 +17,14 @@ CITY = "Berlin"
 WATER, VEGETABLE = wd("Q283"), wd("Q11004")
 
 
+TERRITORY = "Berlin"
+DISTRICTS = [  # (id, name, (west, south, east, north))
+    ("BER-MI", "Mitte", ("13.36", "52.50", "13.42", "52.54")),
+    ("BER-MO", "Moabit", ("13.31", "52.52", "13.36", "52.54")),
+    ("BER-KR", "Kreuzberg", ("13.36", "52.48", "13.45", "52.50")),
+]
+
+
 def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Loaded:
     s = Scenario(node, NAME, seed=seed, start="2026-03-02T07:00:00Z", progress=progress)
     s.agent("coop", "Organization", "Wohnungsgenossenschaft Moabit")
@@ -208,15 +216,7 @@ def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Load
         },
     )
 
-    s.territory(
-        "coop",
-        "Berlin",
-        [
-            ("BER-MI", "Mitte", ("13.36", "52.50", "13.42", "52.54")),
-            ("BER-MO", "Moabit", ("13.31", "52.52", "13.36", "52.54")),
-            ("BER-KR", "Kreuzberg", ("13.36", "52.48", "13.45", "52.50")),
-        ],
-    )
+    s.territory("coop", TERRITORY, DISTRICTS)
     return s.close("garden", "aylin_box")
 
 
