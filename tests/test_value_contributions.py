@@ -239,3 +239,29 @@ def test_a_batch_split_and_recombined_many_times_is_valued_once_per_process() ->
     found = contributions_to(Facts(events, resources, {}), f"x{n}", eq)
     assert len(found) == n
     assert sum(c.value for c in found) == 20 * n
+
+
+def test_services_and_plans(world: World) -> None:
+    s = build_shirt(world)
+    cleaner = world.agent("Cleaner")
+    cleaning = world.spec(cleaner, "cleaning")
+    world.event(cleaner, action="deliverService", provider=cleaner, receiver=s.makerspace,
+                inputOf=s.sew, resourceConformsTo=cleaning,
+                resourceQuantity=qty(1, HOUR))  # fmt: skip
+    plan = world.create(s.makerspace, "Plan", name="summer shirts")
+    other = world.create(s.makerspace, "Plan", name="winter shirts")
+    world.submit(world.keys[s.makerspace], "vf.update",
+                 {"id": s.sew, "data": {"plannedWithin": plan}})  # fmt: skip
+    rates = {"work": {"*": "20"}, "deliverService": {cleaning: "10"}}
+    eq = shirt_equation(s, rates=rates)
+    eq["buckets"][1]["pays"]["contributions"] = {"kinds": ["deliverService"], "plan": plan}
+    got = plan_distribution(world.ledger.store, s.income, world.submit(
+        world.keys[s.fund], "value.equation", eq)["ValueEquation"])  # fmt: skip
+    assert {x.agent: x.amount for x in got.shares} == {s.fund: D(6), cleaner: D(54)}
+    [service] = [c for c in got.contributions if c.kind == "deliverService"]
+    assert (service.value, service.plan, service.process) == (D(10), plan, s.sew)
+    eq["name"] = "winter"
+    eq["buckets"][1]["pays"]["contributions"]["plan"] = other
+    with pytest.raises(RuleViolation):
+        plan_distribution(world.ledger.store, s.income, world.submit(
+            world.keys[s.fund], "value.equation", eq)["ValueEquation"])  # fmt: skip
