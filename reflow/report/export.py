@@ -85,8 +85,36 @@ def to_geojson(rows: list[dict[str, Any]], territory: Territory) -> dict[str, An
 # -- Sankey ------------------------------------------------------------------------------
 
 
-def sankey_data(engine: Engine, scope: Scope) -> dict[str, Any]:
-    """Plotly Sankey data: origin district → process → product → destination district (kg)."""
+def _keep_top(
+    links: list[tuple[str, str, float]], prefix: str, top: int
+) -> list[tuple[str, str, float]]:
+    """Keep the ``top`` nodes of a kind by mass through them; merge the rest into "other …"
+    (a diagram of thousands of processes says nothing). Works on aggregated links only."""
+    through: dict[str, float] = {}
+    for a, b, v in links:
+        for n in (a, b):
+            if n.startswith(prefix):
+                through[n] = through.get(n, 0.0) + v
+    if len(through) <= top:
+        return links
+    kept = set(sorted(through, key=lambda n: (-through[n], n))[:top])
+    other = f"other {prefix.rstrip(':')}es" if prefix == "process:" else "other products"
+
+    def rename(n: str) -> str:
+        return n if not n.startswith(prefix) or n in kept else other
+
+    merged: dict[tuple[str, str], float] = {}
+    for a, b, v in links:
+        key = (rename(a), rename(b))
+        merged[key] = merged.get(key, 0.0) + v
+    return [(a, b, v) for (a, b), v in merged.items()]
+
+
+def sankey_data(engine: Engine, scope: Scope, top_processes: int = 40) -> dict[str, Any]:
+    """Plotly Sankey data: origin district → process → product → destination district (kg).
+
+    The ``top_processes`` processes and products with the most mass are shown by name, the
+    others as "other processes" / "other products"."""
     conds = time_filter(scope)
     if scope.district is not None:
         conds.append(C.district == scope.district)
@@ -114,6 +142,8 @@ def sankey_data(engine: Engine, scope: Scope) -> dict[str, Any]:
             links.append((f"process:{proc}", f"product:{spec}", float(mass)))
         for spec, district, mass in conn.execute(shipped):
             links.append((f"product:{spec}", f"to {district or 'outside'}", float(mass)))
+        links = _keep_top(links, "process:", top_processes)
+        links = _keep_top(links, "product:", top_processes)
         ids = {x.split(":", 1)[1] for a, b, _ in links for x in (a, b) if ":" in x}
         names = {
             r.id: json.loads(r.data).get("name", r.id)
@@ -127,7 +157,7 @@ def sankey_data(engine: Engine, scope: Scope) -> dict[str, Any]:
     nodes = list(index)
 
     def label(node: str) -> str:
-        return names.get(node.split(":", 1)[1], node) if ":" in node else node
+        return str(names.get(node.split(":", 1)[1], node)) if ":" in node else node
 
     return {
         "type": "sankey",
