@@ -100,6 +100,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     loaded = textile_basic.load(node)
     income = pay_for_the_sorted_cotton(node, loaded)
     keyring = json.dumps(node.keystore.export_keyring(loaded.agents["hospital"]))
+    node.new_agent("Person", {"name": "Sam Sealed"}, passphrase="correct horse")
     textile(node)  # the planner's scene beside the demo: a recipe, stock, workers, a van
     node.close()
     port = _free_port()
@@ -277,6 +278,21 @@ def test_signing_in_with_a_pasted_keyring(
     page.get_by_label("Keyring (JSON)").fill(demo["keyring"])
     page.get_by_role("button", name="Sign in with keyring").click()
     expect(page.locator(".who strong")).to_have_text("Ziekenhuis Oost")
+    assert problems == []
+
+
+def test_signing_in_with_a_sealed_key_needs_its_passphrase(
+    server: str, watched: tuple[Page, list[str]]
+) -> None:
+    page, problems = watched
+    page.goto(server + "/signin")
+    page.get_by_label("Agent").select_option(label="Sam Sealed (Person) — sealed")
+    page.get_by_label("Passphrase (only for sealed keys)").fill("wrong horse")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator(".field:has(#f-passphrase) .error")).to_be_visible()
+    page.get_by_label("Passphrase (only for sealed keys)").fill("correct horse")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator(".who strong")).to_have_text("Sam Sealed")
     assert problems == []
 
 
