@@ -418,6 +418,12 @@ class LedgerMachine(RuleBasedStateMachine):
             who == old.author
             and not old.corrected
             and all(a >= ZERO and o >= ZERO for a, o in after.values())
+            # a correction may lower only what the signer holds, as an event may
+            and all(
+                self.model[rid].acct == who == self.model[rid].cust
+                for rid, (a, _o) in after.items()
+                if a < self.model[rid].acc
+            )
         )
         unit = self.model[old.deltas[0][0]].unit
         body = {**old.body, "resourceQuantity": qty(n, unit), "corrects": eid}

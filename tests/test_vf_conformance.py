@@ -705,30 +705,16 @@ def test_correcting_in_another_unit_converts(scene: Scene) -> None:
 
 
 def test_correcting_a_transfer_moves_the_difference_back(scene: Scene) -> None:
+    """Between Alice's own resources a transfer corrected from 4 to 3 moves 1 back."""
     sc = scene
-    sent = sc.event(
-        "@A",
-        action="transfer",
-        provider="@A",
-        receiver="@B",
-        resourceInventoriedAs="@R",
-        resourceQuantity=qty(4),
-    )
-    sc.event(
-        "@A",
-        action="transfer",
-        provider="@A",
-        receiver="@B",
-        resourceInventoriedAs="@R",
-        toResourceInventoriedAs=sent["toEconomicResource"],
-        resourceQuantity=qty(3),
-        corrects=sent["EconomicEvent"],
-    )
+    sent = sc.event("@A", action="transfer", provider="@A", receiver="@A",
+                    resourceInventoriedAs="@R", resourceQuantity=qty(4))  # fmt: skip
+    sc.event("@A", action="transfer", provider="@A", receiver="@A", resourceInventoriedAs="@R",
+             toResourceInventoriedAs=sent["toEconomicResource"], resourceQuantity=qty(3),
+             corrects=sent["EconomicEvent"])  # fmt: skip
     sc.check("@R", {"accounting_quantity": "7", "onhand_quantity": "7"})
-    sc.check(
-        sent["toEconomicResource"],
-        {"accounting_quantity": "3", "onhand_quantity": "3", "primary_accountable": "@B"},
-    )
+    sc.check(sent["toEconomicResource"], {"accounting_quantity": "3", "onhand_quantity": "3",
+                                          "primary_accountable": "@A"})  # fmt: skip
 
 
 def test_correcting_a_correction_applies_only_the_last(scene: Scene) -> None:
@@ -919,3 +905,22 @@ def test_rebuild_after_containment_and_corrections_matches_live(store: SqlStore)
     live = core_digest(store)
     rebuild(store, NETWORK)
     assert core_digest(store) == live
+
+
+def test_a_correction_cannot_take_back_what_another_agent_now_holds(scene: Scene) -> None:
+    """Corrections follow the same authorisation as events: only the holder may be decremented.
+
+    Alice sent Bob 5 kg; correcting it to 2 kg would take 3 kg out of Bob's resource without Bob.
+    Bob can send them back; Alice may still correct upwards (she gives more of her own).
+    """
+    sc = scene
+    sent = sc.event("@A", action="transfer", provider="@A", receiver="@B",
+                    resourceInventoriedAs="@R", resourceQuantity=qty(5))  # fmt: skip
+    fix = dict(action="transfer", provider="@A", receiver="@B", resourceInventoriedAs="@R",
+               toResourceInventoriedAs=sent["toEconomicResource"],
+               corrects=sent["EconomicEvent"])  # fmt: skip
+    sc.refuse("@A", AuthorisationError, "event.corrects", "correction-takes-own",
+              resourceQuantity=qty(2), **fix)  # fmt: skip
+    sc.event("@A", resourceQuantity=qty(7), **fix)
+    sc.check("@R", {"accounting_quantity": "3"})
+    sc.check(sent["toEconomicResource"], {"accounting_quantity": "7", "primary_accountable": "@B"})

@@ -507,6 +507,25 @@ def _check_undone(w: _Work) -> None:
             )
 
 
+def _check_takes_own(w: _Work, acting: frozenset[str]) -> None:
+    """A correction may lower a quantity only where an event could: the holder's own."""
+    for r in w.changed.values():
+        before = w.view.resource(r.id)
+        if before is None:
+            continue
+        takes_rights = r.accounting_quantity < before.accounting_quantity
+        takes_custody = r.onhand_quantity < before.onhand_quantity
+        if (takes_rights and before.primary_accountable not in acting) or (
+            takes_custody and before.custodian not in acting
+        ):
+            raise AuthorisationError(
+                f"the correction would take from resource {r.id!r}, which "
+                f"{before.primary_accountable} holds now: only its holder may give it back",
+                field="event.corrects",
+                rule="correction-takes-own",
+            )
+
+
 def _check_correction(ev: EventInput, view: StateView, author: str) -> EventState:
     assert ev.corrects is not None
     old = view.event(ev.corrects)
@@ -643,6 +662,7 @@ def judge(
             _apply_properties(ev, w, res.id, to.id if to else None, view)
     if correcting:
         _check_undone(w)
+        _check_takes_own(w, acting)
 
     eid_prev = None
     to_prev = None
