@@ -117,6 +117,9 @@ def _matches(node: dict[str, Any], f: dict[str, Any]) -> bool:
         if key == "name":
             if not isinstance(have, str) or want.lower() not in have.lower():
                 return False
+        elif isinstance(want, bool):
+            if bool(have) != want:  # an absent flag is false (e.g. not finished)
+                return False
         elif isinstance(want, list):
             values = have if isinstance(have, list) else [have]
             if not set(values) & set(want):
