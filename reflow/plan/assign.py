@@ -11,7 +11,9 @@ One CP-SAT model (OR-Tools) for a whole plan. Variables:
   carries (one round per plan); a load nobody carries is ``dropped[l]``.
 
 Work and transport share no constraint, so they are two models solved one after the other
-(each with half the time budget); the status reported is the worse of the two. The objective,
+(each with half the time budget); the status reported is the worse of the two. A greedy answer
+is each model's hint; if the solver finds nothing better in its time (a busy machine), the
+greedy answer stands and the status says so: ``FEASIBLE (greedy)``. The objective,
 in order of weight: uncovered hours and dropped loads (they become market
 requests), lateness (an offer whose window opens after the process should begin delays it by
 that much), then kilometres travelled (worker to the plan's place; vehicle to the pickup and on
@@ -122,7 +124,7 @@ def solve(
 ) -> Result:
     m = cp_model.CpModel()
     cost: list[Any] = []
-    pairs: dict[str, list[tuple[Offer, Any, Any, float, float]]] = {}
+    pairs: dict[str, list[tuple[Offer, Any, int, float, float]]] = {}
     by_offer: dict[str, list[Any]] = {}
     short: dict[str, Any] = {}
     cand: dict[str, list[dict[str, Any]]] = {}
@@ -159,7 +161,7 @@ def solve(
             if cap <= 0:
                 continue
             h = m.new_int_var(0, cap, f"h_{n.id}_{o.intent}")
-            choices.append((o, h, None, km, late))
+            choices.append((o, h, cap, km, late))
             by_offer.setdefault(o.intent, []).append(h)
             cost.append((W_LATE * round(late) + W_KM * round(km) + W_HOUR) * h)
         s = m.new_int_var(0, tenths, f"short_{n.id}")
@@ -171,6 +173,19 @@ def solve(
         m.add(sum(hs) <= caps[oid])
     m.minimize(sum(cost))
     work_model, cost = m, []
+    # A greedy answer (least late, then nearest, in the order of the needs) is the solver's
+    # hint and, should it find nothing in time on a busy machine, the answer itself.
+    guess: dict[int, int] = {}
+    left = dict(caps)
+    for n in needs:
+        want = math.ceil(n.hours * 10)
+        for o, h, cap, _dist, _late in pairs[n.id]:
+            give = min(want, left[o.intent], cap)
+            guess[h.index], want, left[o.intent] = give, want - give, left[o.intent] - give
+        guess[short[n.id].index] = want
+    for var_index, value in guess.items():
+        work_model.proto.solution_hint.vars.append(var_index)
+        work_model.proto.solution_hint.values.append(value)
     # Loads and vehicles share nothing with work: a model of their own, solved on its own.
     m = cp_model.CpModel()
     carry: dict[str, list[tuple[Vehicle, Any, float]]] = {}
@@ -207,32 +222,63 @@ def solve(
         if items:
             m.add(sum(kg * z for kg, z in items) <= math.floor(v.capacity_kg))
     m.minimize(sum(cost))
+    tguess: dict[int, int] = {}
+    room = {v.id: math.floor(v.capacity_kg) for v in vehicles}
+    for ld in sorted(loads, key=lambda ld: (-ld.mass_kg, ld.id)):
+        kg, placed = math.ceil(ld.mass_kg), False
+        for v, z, _dist in sorted(carry[ld.id], key=lambda c: (c[2], c[0].id)):
+            fits = not placed and room[v.id] >= kg
+            tguess[z.index] = int(fits)
+            if fits:
+                room[v.id] -= kg
+                placed = True
+        tguess[dropped[ld.id].index] = int(not placed)
+    for var in [d for ld in loads for d in (dropped[ld.id], *(c[1] for c in carry[ld.id]))]:
+        m.proto.solution_hint.vars.append(var.index)
+        m.proto.solution_hint.values.append(tguess[var.index])
     start = time.perf_counter()
     ws, wstatus = _run(work_model, seconds / 2, workers)
     ts, tstatus = _run(m, seconds / 2, workers)
     ok = (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    # A solution found in too little time may be worse than the greedy one: keep the better.
+    if wstatus == cp_model.FEASIBLE and ws.objective_value > _cost(work_model, guess):
+        wstatus = cp_model.UNKNOWN
+    if tstatus == cp_model.FEASIBLE and ts.objective_value > _cost(m, tguess):
+        tstatus = cp_model.UNKNOWN
     worst = max((wstatus, tstatus), key=lambda st: (st not in ok, st != cp_model.OPTIMAL))
     out = Result(ws.status_name(worst), 0.0, time.perf_counter() - start, candidates=cand)
-    if wstatus in ok:
-        out.objective += ws.objective_value
-    if tstatus in ok:
-        out.objective += ts.objective_value
+    if worst not in ok:
+        out.status = "FEASIBLE (greedy)"
+
+    def wval(var: Any) -> int:
+        return int(ws.value(var)) if wstatus in ok else guess[var.index]
+
+    def tval(var: Any) -> int:
+        return int(ts.value(var)) if tstatus in ok else tguess[var.index]
+
+    out.objective = (ws.objective_value if wstatus in ok else _cost(work_model, guess)) + (
+        ts.objective_value if tstatus in ok else _cost(m, tguess)
+    )
     for n in needs:
         got = []
-        if wstatus in ok:
-            for o, h, _y, km, late in pairs[n.id]:
-                v = ws.value(h)
-                if v > 0:
-                    got.append((o, Decimal(v) / 10, km, late))
-                    out.lateness_hours = max(out.lateness_hours, late)
+        for o, h, _y, km, late in pairs[n.id]:
+            v = wval(h)
+            if v > 0:
+                got.append((o, Decimal(v) / 10, km, late))
+                out.lateness_hours = max(out.lateness_hours, late)
         out.work[n.id] = got
-        left = Decimal(ws.value(short[n.id])) / 10 if wstatus in ok else n.hours
-        if left > 0:
-            out.short[n.id] = min(left, n.hours)
+        left_over = Decimal(wval(short[n.id])) / 10
+        if left_over > 0:
+            out.short[n.id] = min(left_over, n.hours)
     for ld in loads:
-        chosen = [(v, km) for v, z, km in carry[ld.id] if tstatus in ok and ts.value(z)]
+        chosen = [(v, km) for v, z, km in carry[ld.id] if tval(z)]
         out.carried[ld.id] = chosen[0] if chosen else None
     return out
+
+
+def _cost(model: cp_model.CpModel, values: dict[int, int]) -> float:
+    obj = model.proto.objective
+    return obj.offset + sum(c * values.get(v, 0) for v, c in zip(obj.vars, obj.coeffs, strict=True))
 
 
 def _run(model: cp_model.CpModel, seconds: float, workers: int) -> tuple[cp_model.CpSolver, Any]:
