@@ -207,3 +207,38 @@ def test_fulfilled_supply_releases_its_reservation(planned) -> None:
 
     data = load(s.node.store, [ids["garments"]])
     assert data.reserved[ids["bin_b"]] == 10  # 40 reserved, 30 handed over
+
+
+def test_inventory_at_the_stage_a_flow_asks_for_is_netted_there(node: Node) -> None:
+    """30 kg of garments already collected (stage: collecting) at the hub shorten the collection;
+    garments not yet collected do not count for the sorting, which asks that stage."""
+    s, ids = textile(node)
+    done = s.create(s.coord, "Process", name="earlier collection", basedOn=ids["collecting"])
+    event = {
+        "action": "produce",
+        "provider": s.coord,
+        "receiver": s.coord,
+        "resourceConformsTo": ids["garments"],
+        "resourceQuantity": qty(30),
+        "outputOf": done,
+        "atLocation": s.hub,
+    }
+    node.submit(
+        s.keys[s.coord],
+        "vf.event",
+        {"event": event, "newInventoriedResource": {"name": "collected", "currentLocation": s.hub}},
+    )
+    out = service.plan_from_demand(
+        node,
+        s.keys[s.coord],
+        ids["panel"],
+        qty(50, "om2:one"),
+        NOW + timedelta(days=10),
+        s.hub,
+        now=NOW,
+        publish=False,
+    )
+    collected = _netting(out, ids["garments"], ids["collecting"])
+    assert (collected["gross"], collected["netted"], collected["net"]) == ("150", "30", "120")
+    raw = _netting(out, ids["garments"])
+    assert (raw["gross"], raw["netted"], raw["net"]) == ("120", "100", "20")
