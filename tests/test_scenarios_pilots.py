@@ -152,6 +152,32 @@ def test_fair_the_passport_verifies_offline_and_shows_the_farm(
     assert any(p["author"] == farm and p["kind"] == "vf.event" for p in doc["proofs"])
 
 
+def test_the_demo_pages_serve_each_pilots_passport(pilots: dict[str, tuple[Node, Loaded]]) -> None:
+    """What ``reflow demo`` prints is there: the web page, GraphQL and each pilot's passport."""
+    import httpx
+    from api_support import SyncASGITransport
+
+    from reflow.api.app import create_app
+    from reflow.web import web_routes
+
+    def app(node: Node) -> Any:
+        return create_app(node, extra_routes=web_routes(node))
+
+    for name, (node, loaded) in pilots.items():
+        client = httpx.Client(transport=SyncASGITransport(app(node)), base_url="http://t")
+        page = client.get(f"/passport/{loaded.passport}")
+        assert page.status_code == 200 and "Verified." in page.text, name
+        if name == "fair":
+            from reflow.scenarios.fair import FARM_NAME
+
+            assert FARM_NAME in page.text
+    node, _ = pilots["textile"]
+    client = httpx.Client(transport=SyncASGITransport(app(node)), base_url="http://t")
+    assert client.get("/").status_code == 200
+    answer = client.post("/api", json={"query": "{ __typename }"})
+    assert answer.status_code == 200 and answer.json()["data"] == {"__typename": "Query"}
+
+
 def test_plastics_kg_of_waste_turned_into_filament(pilots: dict[str, tuple[Node, Loaded]]) -> None:
     node, loaded = pilots["plastics"]
     filament = _sum(node, ev.c.action == "produce",

@@ -36,20 +36,22 @@ def find_create_app() -> Any | None:
 def serve(settings: Settings) -> bool:
     """THE SERVE STEP of the demo: run the API on the demo node. False if there is no API yet.
 
-    Serves like ``reflow serve`` does: ``create_app(node)`` under uvicorn, until interrupted.
+    Serves like ``reflow serve`` does: the API and the web pages under uvicorn, until interrupted.
     """
     create_app = find_create_app()
     if create_app is None:
         return False
     import uvicorn
 
+    from reflow.web import web_routes
+
     node = Node.open(settings)
     console.print(f"serving [bold]http://{settings.host}:{settings.port}/api[/] (Ctrl+C stops)")
     try:
+        app = create_app(node, extra_routes=web_routes(node))
         uvicorn.run(
-            create_app(node), host=settings.host, port=settings.port, log_level="warning",
-            access_log=False,
-        )  # fmt: skip
+            app, host=settings.host, port=settings.port, log_level="warning", access_log=False
+        )
     finally:
         node.close()
     return True
