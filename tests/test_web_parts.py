@@ -111,6 +111,10 @@ def test_the_map_shows_what_is_held_where_and_the_flows_between_places(tmp_path:
         )
         assert len(mapdata.flows(node, Scope.make(material=cotton))) == 2
         assert mapdata.flows(node, Scope.make(end="2000-01-01")) == []
+        assert mapdata.cities(node) == ["Amsterdam"]
+        assert len(mapdata.markers(node, city="Amsterdam")) == len(markers)
+        assert mapdata.markers(node, city="Berlin") == []
+        assert mapdata.flows(node, Scope.make(), city="Berlin") == []
         assert loaded.agents
     finally:
         node.close()

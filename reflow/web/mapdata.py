@@ -36,14 +36,27 @@ def _coords(data: dict[str, Any]) -> tuple[float, float] | None:
 
 
 def places(node: Node) -> dict[str, dict[str, Any]]:
-    """Every SpatialThing with coordinates, by id."""
+    """Every SpatialThing with coordinates, by id, with its city (see ``city_of``)."""
     out = {}
     for obj in node.store.objects_of_type("SpatialThing"):
         xy = _coords(obj.data)
         if xy is not None:
             out[obj.id] = {"id": obj.id, "name": obj.data.get("name"), "lat": xy[0], "long": xy[1],
-                           "author": obj.author}  # fmt: skip
+                           "author": obj.author, "city": city_of(obj.data)}  # fmt: skip
     return out
+
+
+def city_of(place: dict[str, Any]) -> str | None:
+    """The last part of a place's ``mappableAddress`` ("Jordaan, Amsterdam" -> "Amsterdam"):
+    how the map tells the pilot cities apart without knowing them in advance."""
+    address = place.get("mappableAddress")
+    if not isinstance(address, str) or "," not in address:
+        return None
+    return address.rsplit(",", 1)[1].strip() or None
+
+
+def cities(node: Node) -> list[str]:
+    return sorted({p["city"] for p in places(node).values() if p["city"]})
 
 
 def class_labels(node: Node) -> dict[str, str]:
@@ -62,14 +75,18 @@ def class_labels(node: Node) -> dict[str, str]:
     return out
 
 
-def markers(node: Node, material: str | None = None) -> list[dict[str, Any]]:
-    """One marker per agent, resource, offer and request that has a place."""
+def markers(
+    node: Node, material: str | None = None, city: str | None = None
+) -> list[dict[str, Any]]:
+    """One marker per agent, resource, offer and request that has a place (in ``city``)."""
     where = places(node)
-    out: list[dict[str, Any]] = []
-    agent_names: dict[str, str] = {}
     first_place: dict[str, str] = {}
     for pid, p in where.items():
         first_place.setdefault(p["author"], pid)
+    if city:
+        where = {pid: p for pid, p in where.items() if p["city"] == city}
+    out: list[dict[str, Any]] = []
+    agent_names: dict[str, str] = {}
     for type_name in sorted(AGENT_TYPES):
         for a in node.store.objects_of_type(type_name):
             agent_names[a.id] = str(a.data.get("name") or a.id[:10])
@@ -125,8 +142,8 @@ def _text(value: Decimal | None) -> str:
     return "" if value is None else format(value.normalize(), "f")
 
 
-def flows(node: Node, scope: Scope) -> list[dict[str, Any]]:
-    """Lines between places with the quantity that went along them, biggest first."""
+def flows(node: Node, scope: Scope, city: str | None = None) -> list[dict[str, Any]]:
+    """Lines between places (one end in ``city``) with the quantity moved, biggest first."""
     conds = time_filter(scope)
     moved = select(C.from_lat, C.from_long, C.lat, C.long, C.material, C.mass_kg, C.quantity,
                    C.unit, C.action).where(
@@ -163,10 +180,13 @@ def flows(node: Node, scope: Scope) -> list[dict[str, Any]]:
         row["quantity"] += Decimal(kg if kg is not None else (qty or "0"))
         row["events"] += 1
         row["actions"].add(action)
-    named = {(p["lat"], p["long"]): p["name"] for p in places(node).values()}
-    out = [
-        {**r, "quantity": float(r["quantity"]), "actions": sorted(r["actions"]),
-         "fromName": named.get(tuple(r["from"])), "toName": named.get(tuple(r["to"]))}
-        for r in sums.values()
-    ]  # fmt: skip
+    named = {(p["lat"], p["long"]): p for p in places(node).values()}
+    out = []
+    for r in sums.values():
+        ends = [named.get(tuple(r["from"])), named.get(tuple(r["to"]))]
+        if city and not any(p and p["city"] == city for p in ends):
+            continue
+        names = [p["name"] if p else None for p in ends]
+        out.append({**r, "quantity": float(r["quantity"]), "actions": sorted(r["actions"]),
+                    "fromName": names[0], "toName": names[1]})  # fmt: skip
     return sorted(out, key=lambda r: -r["quantity"])

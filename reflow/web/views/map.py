@@ -18,6 +18,7 @@ def routes(web: Web) -> list[Route]:
     async def page(request: Request) -> Response:
         q = request.query_params
         material = q.get("material") or None
+        city = q.get("city") or None
         errors: dict[str, str] = {}
         try:
             scope = Scope.make(material=material, start=q.get("from"), end=q.get("to"))
@@ -25,12 +26,13 @@ def routes(web: Web) -> list[Route]:
             errors = field_errors(exc, ["material", "from", "to"])
             scope = Scope.make(material=material)
         data = {
-            "markers": mapdata.markers(web.node, material),
-            "flows": mapdata.flows(web.node, scope),
+            "markers": mapdata.markers(web.node, material, city),
+            "flows": mapdata.flows(web.node, scope, city),
         }
         return web.page(
             request, "map.html", data=json.dumps(data), errors=errors,
             materials=mapdata.class_labels(web.node), material=material or "",
+            cities=[(c, c) for c in mapdata.cities(web.node)], city=city or "",
             start=q.get("from", ""), end=q.get("to", ""), counts=_counts(data["markers"]),
             flows=data["flows"],
         )  # fmt: skip
