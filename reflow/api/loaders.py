@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine, Table, select
 
 from reflow.api.nodes import event_node, object_node, resource_node
 from reflow.store.schema import events, resources, vf_objects
@@ -125,6 +125,57 @@ class Loader:
             self.owner.prime(loaded)  # the next level of references, in one query per kind
 
 
+class ReverseLoader:
+    """Rows that point *to* a parent (a process's input events, a container's contents),
+    loaded for every wanted parent at once."""
+
+    def __init__(
+        self, owner: Loaders, table: Table, column: str, convert: Callable[[Any], Node]
+    ) -> None:
+        self.owner = owner
+        self.table = table
+        self.column = column
+        self.convert = convert
+        self.cache: dict[str, list[Node]] = {}
+        self.pending: set[str] = set()
+
+    def want(self, parent: str) -> None:
+        if parent not in self.cache:
+            self.pending.add(parent)
+
+    def get(self, parent: str) -> list[Node]:
+        if parent not in self.cache:
+            self.pending.add(parent)
+            batch = sorted(self.pending)
+            self.pending.clear()
+            found: dict[str, list[Node]] = {p: [] for p in batch}
+            col = self.table.c[self.column]
+            for start in range(0, len(batch), 500):
+                rows = (
+                    self.owner.conn()
+                    .execute(
+                        select(self.table)
+                        .where(col.in_(batch[start : start + 500]))
+                        .order_by(self.table.c.id)
+                    )
+                    .all()
+                )
+                for row in rows:
+                    node = self.convert(row)
+                    found[row._mapping[self.column]].append(node)
+            self.cache.update(found)
+            self.owner.prime(n for nodes in found.values() for n in nodes)
+        return self.cache[parent]
+
+
+# (GraphQL type whose nodes are parents, name, table, column pointing to the parent)
+_REVERSE: list[tuple[str, str, Table, str, Callable[[Any], Node]]] = [
+    ("Process", "inputs", events, "input_of", event_node),
+    ("Process", "outputs", events, "output_of", event_node),
+    ("EconomicResource", "contains", resources, "contained_in", resource_node),
+]
+
+
 class Loaders:
     """The loaders of one request, over one lazily opened connection."""
 
@@ -132,6 +183,7 @@ class Loaders:
         self.engine = engine
         self._conn: Connection | None = None
         self.by_kind = {k: Loader(self, t, c) for k, (t, c) in _TABLES.items()}
+        self.reverse = {name: ReverseLoader(self, t, col, c) for _, name, t, col, c in _REVERSE}
 
     def fetch_by_ids(self, table: Table, ids: list[str]) -> list[Any]:
         """Rows of ``table`` with these ids, through a statement text compiled once per size.
@@ -157,6 +209,7 @@ class Loaders:
         """Forget everything read so far (after a write)."""
         self.close()
         self.by_kind = {k: Loader(self, t, c) for k, (t, c) in _TABLES.items()}
+        self.reverse = {name: ReverseLoader(self, t, col, c) for _, name, t, col, c in _REVERSE}
 
     def close(self) -> None:
         if self._conn is not None:
@@ -183,6 +236,9 @@ class Loaders:
             self.by_kind[kind].cache.setdefault(node["id"], node)
             for field, loader in REFS.get(typename, {}).items():
                 self.by_kind[loader].want([node.get(field)])
+            for parent_type, name, _t, _c, _f in _REVERSE:
+                if parent_type == typename:
+                    self.reverse[name].want(node["id"])
             for field, loader in LIST_REFS.get(typename, {}).items():
                 value = node.get(field)
                 if isinstance(value, list):

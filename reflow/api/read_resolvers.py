@@ -7,7 +7,6 @@ from typing import Any
 
 from ariadne import ObjectType, QueryType
 from graphql import GraphQLResolveInfo
-from sqlalchemy import select
 
 from reflow.api.context import ctx_of
 from reflow.api.loaders import LIST_REFS, REFS
@@ -197,44 +196,22 @@ def bind_reference_fields(types: dict[str, ObjectType]) -> None:
             types[typename].set_field(field, refs(field, loader))
 
 
-def _events_where(info: Info, *where: Any) -> list[dict[str, Any]]:
-    loaders = ctx_of(info).loaders
-    rows = loaders.conn().execute(select(events).where(*where).order_by(events.c.id)).all()
-    nodes = [event_node(r) for r in rows]
-    loaders.prime(nodes)
-    return nodes
-
-
 def process_inputs(obj: dict[str, Any], info: Info, action: str | None = None) -> Any:
-    where = [events.c.input_of == obj["id"]]
-    if action:
-        where.append(events.c.action == action)
-    return _events_where(info, *where)
+    found = ctx_of(info).loaders.reverse["inputs"].get(obj["id"])
+    return [e for e in found if action is None or e["action"] == action]
 
 
 def process_outputs(obj: dict[str, Any], info: Info, action: str | None = None) -> Any:
-    where = [events.c.output_of == obj["id"]]
-    if action:
-        where.append(events.c.action == action)
-    return _events_where(info, *where)
-
-
-def resource_contains(obj: dict[str, Any], info: Info) -> list[dict[str, Any]]:
-    loaders = ctx_of(info).loaders
-    rows = (
-        loaders.conn()
-        .execute(
-            select(resources).where(resources.c.contained_in == obj["id"]).order_by(resources.c.id)
-        )
-        .all()
-    )
-    nodes = [resource_node(r) for r in rows]
-    loaders.prime(nodes)
-    return nodes
+    found = ctx_of(info).loaders.reverse["outputs"].get(obj["id"])
+    return [e for e in found if action is None or e["action"] == action]
 
 
 def event_action(obj: dict[str, Any], info: Info) -> dict[str, Any]:
     return action_node(get_action(obj["action"]))
+
+
+def resource_contains(obj: dict[str, Any], info: Info) -> list[dict[str, Any]]:
+    return ctx_of(info).loaders.reverse["contains"].get(obj["id"])
 
 
 def agent_resources(obj: dict[str, Any], info: Info, **args: Any) -> dict[str, Any]:
