@@ -9,9 +9,10 @@ from support import World, qty
 from value_scene import EUR, HOUR, ONE, build_shirt, pay, shirt_equation
 
 from reflow.errors import RuleViolation, UnitError
-from reflow.value.contributions import Ev, Facts, Res, contributions_to, find_contributions
+from reflow.value.contributions import contributions_to, find_contributions
 from reflow.value.distribute import plan_distribution
 from reflow.value.equation import parse_equation
+from reflow.value.facts import Ev, Facts, Res
 
 D = Decimal
 
