@@ -1,7 +1,8 @@
 """The inbox: where replicated records are judged, and wait when they came too early.
 
-Every replicated record goes through ``Ledger.append_many`` (shape, signature, chain, network
-rules, VF rules) — the inbox adds only the waiting. A record that cannot be judged *yet* — its
+Every replicated record goes through ``Ledger.append_many`` (shape, chain, network rules, VF
+rules; the signature is checked once on arrival, so a record that waits is not verified again on
+every retry) — the inbox adds only the waiting. A record that cannot be judged *yet* — its
 ``deps`` are missing, it names a resource or object another chain has not delivered
 (``NotFound``), or an earlier record of its own chain is missing (a seq gap) — is held, and
 retried whenever another batch applies something. The hold is bounded (``cap`` records and
@@ -81,6 +82,9 @@ class Inbox:
         cap_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.ledger = ledger
+        # Signatures are checked once, on arrival (below); a held record judged again later
+        # goes through the same ledger rules without paying for its signature a second time.
+        self.judge = Ledger(ledger.store, ledger.network, verify=False)
         self.lock = lock or threading.Lock()
         self.cap = cap
         self.cap_bytes = cap_bytes
@@ -96,14 +100,22 @@ class Inbox:
                 batch.append(item if isinstance(item, Record) else record_from_dict(item))
             except ReflowError as exc:
                 out.forged.append(("", exc))
+        # Records already held are set aside with one query, before any signature check:
+        # peers echo back what they learnt from us, and that must stay cheap.
+        known = known_hashes(self.ledger.store, [r.hash for r in batch])  # type: ignore[arg-type]
+        if known:
+            out.duplicate += sum(r.hash in known for r in batch)
+            batch = [r for r in batch if r.hash not in known]
+        checked: list[Record] = []
+        for rec in batch:
+            try:
+                rec.verify_signature()
+            except ReflowError as exc:
+                out.forged.append((rec.hash, exc))
+                continue
+            checked.append(rec)
         with self.lock:
-            # Records already held are set aside with one query, before any signature check:
-            # peers echo back what they learnt from us, and that must stay cheap.
-            known = known_hashes(self.ledger.store, [r.hash for r in batch])  # type: ignore[arg-type]
-            if known:
-                out.duplicate += sum(r.hash in known for r in batch)
-                batch = [r for r in batch if r.hash not in known]
-            self._judge(batch, out)
+            self._judge(checked, out)
             if out.applied and self.held:
                 self._retry(out)
         return out
@@ -128,7 +140,7 @@ class Inbox:
     def _judge(self, batch: list[Record], out: Outcome, *, retrying: bool = False) -> None:
         if not batch:
             return
-        receipts = self.ledger.append_many(batch)
+        receipts = self.judge.append_many(batch)
         for rec, receipt in zip(batch, receipts, strict=True):
             status = receipt.status
             if status == "applied":
