@@ -8,8 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
+from reflow import scenarios
 from reflow.cli import app
 
 runner = CliRunner()
@@ -42,6 +44,19 @@ def test_demo_of_one_pilot_prints_where_to_look(tmp_path: Path) -> None:
     assert again["scenarios"]["water"]["passport"] == water["passport"]
     shown = run("demo", "--scenario", "water", "--no-serve", "--data-dir", where).stdout
     assert "already loaded" in shown and "/passport/" in shown and "/api" in shown
+
+
+@pytest.mark.slow
+def test_the_full_demo_loads_six_pilots_and_their_territory_once(tmp_path: Path) -> None:
+    where = str(tmp_path / "demo")
+    out = json.loads(run("demo", "--no-serve", "--json", "--data-dir", where).stdout)
+    assert list(out["scenarios"]) == [*scenarios.SCENARIOS, "pilots"]
+    assert all(s["passport"] for n, s in out["scenarios"].items() if n != "pilots")
+    assert out["recordsAdded"] == sum(s["records"] for s in out["scenarios"].values()) > 300
+    assert out["look"]["web"].endswith("/")
+    again = json.loads(run("demo", "--no-serve", "--json", "--data-dir", where).stdout)
+    assert again["alreadyLoaded"] and again["recordsAdded"] == 0
+    assert again["digest"] == out["digest"]
 
 
 def test_an_unknown_scenario_is_refused(tmp_path: Path) -> None:
