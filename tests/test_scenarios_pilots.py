@@ -205,6 +205,21 @@ def test_loading_twice_adds_nothing(pilots: dict[str, tuple[Node, Loaded]]) -> N
     assert state_digest(node.store)["digest"] == before
 
 
+def test_a_load_that_stopped_part_way_is_refused_not_repeated(tmp_path: Path) -> None:
+    from reflow.errors import ConflictError
+
+    node = _node(tmp_path / "half")
+    try:
+        key = derive_key(0, "water", "coop")  # the scenario's first agent, declared, no marker
+        node.keystore.add(key, label="demo:water:coop")
+        node.submit(key, "agent.declare", {"type": "Organization", "data": {"name": "coop"}})
+        with pytest.raises(ConflictError) as err:
+            scenarios.load(node, "water")
+        assert (err.value.field, err.value.rule) == ("data-dir", "demo-loads-once")
+    finally:
+        node.close()
+
+
 def test_the_same_seed_gives_the_same_records_and_another_seed_other_keys(
     tmp_path: Path, pilots: dict[str, tuple[Node, Loaded]]
 ) -> None:
