@@ -293,3 +293,51 @@ def test_a_plain_vf_document_with_a_bad_quantity_names_the_field(tmp_path: Path)
         assert (err.value.field, err.value.rule) == ("x:r.accountingQuantity", "measure")
     finally:
         node.close()
+
+
+# Offers and requests in the shape of the spec's proposal examples: a cargo bike offered for a
+# payment (times written with a one-digit offset), a request for carpentry help with no quantity,
+# and a barter in a unit nobody knows.
+PROPOSALS = {
+    "@context": {"@vocab": "https://w3id.org/valueflows/ont/vf#"},
+    "@graph": [
+        {"@id": "p:bike", "@type": "Proposal", "purpose": "offer", "name": "Cargo bike",
+         "hasBeginning": "2026-03-01T00:00:00-5:00", "hasEnd": "2026-03-31T00:00:00-5:00",
+         "publishes": [{"@id": "p:bike-i", "@type": "Intent", "action": "transfer",
+                        "provider": "https://lena.example/", "name": "Cargo bike, 2 seats",
+                        "resourceConformsTo": "http://www.wikidata.org/entity/Q11442"}],
+         "reciprocal": [{"@id": "p:bike-pay", "@type": "Intent", "action": "transfer",
+                         "receiver": "https://lena.example/",
+                         "resourceConformsTo": "http://www.wikidata.org/entity/Q4916",
+                         "resourceQuantity": {"hasUnit": "iso4217:EUR",
+                                              "hasNumericalValue": 120}}]},
+        {"@id": "p:help", "@type": "Proposal", "purpose": "request", "name": "Shelf repair",
+         "publishes": [{"@id": "p:help-i", "@type": "Intent", "action": "work",
+                        "receiver": "https://omar.example/",
+                        "resourceClassifiedAs": "http://www.wikidata.org/entity/Q154549"}]},
+        {"@id": "p:cider", "@type": "Proposal", "purpose": "offer", "name": "Cider",
+         "publishes": [{"@id": "p:cider-i", "@type": "Intent", "action": "transfer",
+                        "provider": "https://omar.example/",
+                        "resourceClassifiedAs": "https://cider.example/apple-cider",
+                        "resourceQuantity": {"hasUnit": "gallon-US", "hasNumericalValue": 3}}]},
+    ],
+}  # fmt: skip
+
+
+def test_plain_vf_proposals_are_published_through_the_market(tmp_path: Path) -> None:
+    node = _node(tmp_path / "vf")
+    try:
+        out = import_vf(node, PROPOSALS)
+        assert set(out["proposals"]) == {"p:bike", "p:help"}
+        bike = node.store.object(out["proposals"]["p:bike"])
+        assert bike is not None and bike.data["purpose"] == "offer"
+        assert bike.data["hasBeginning"] == "2026-03-01T05:00:00Z"
+        intents = {i.data.get("name"): i.data for i in node.store.objects_of_type("Intent")}
+        assert intents["Cargo bike, 2 seats"]["resourceQuantity"]["hasUnit"] == "om2:one"
+        assert "one unit assumed" in intents["Cargo bike, 2 seats"]["note"]
+        help_intent = next(i for i in intents.values() if i.get("action") == "work")
+        assert help_intent["effortQuantity"] == {"hasNumericalValue": "1", "hasUnit": "om2:hour"}
+        assert [r["@id"] for r in out["refused"]] == ["p:cider"]
+        assert "gallon-US" in out["refused"][0]["message"]
+    finally:
+        node.close()

@@ -7,17 +7,21 @@ places and processes are created by an "importer" organisation; each economic re
 by its holder with the quantity the document gives for it first (its state before the events
 that follow), then the document's events are recorded in order, each signed by its provider.
 Snapshots of the same resource later in the graph (VF examples show resources "after") are not
-imported: the events produce that state.
+imported: the events produce that state. Proposals (with their nested intents) are published
+through the market (``reflow.interop.vf_proposals``); the ones it refuses are reported.
 """
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from reflow.errors import RuleViolation
+from reflow.errors import ReflowError, RuleViolation
+from reflow.interop import vf_proposals
 from reflow.ledger.keys import KeyPair
 from reflow.node import Node
+from reflow.vf.units import canonical_unit_id
 
 AGENT_TYPES = {"Person", "Organization", "EcologicalAgent", "Agent"}
 OM2 = "http://www.ontology-of-units-of-measure.org/resource/om-2/"
@@ -83,6 +87,8 @@ def _measure(value: Any, where: str) -> dict[str, str]:
     unit = _uri(value.get("hasUnit"))
     if isinstance(unit, str) and unit.startswith(OM2):
         unit = "om2:" + unit[len(OM2) :]
+    with contextlib.suppress(ReflowError):  # else left as written: the rules name it
+        unit = canonical_unit_id(str(unit))
     try:
         number = Decimal(str(value.get("hasNumericalValue")))
     except InvalidOperation:
@@ -162,7 +168,7 @@ class _Importer:
         return self.importer.public
 
     def run(self) -> dict[str, Any]:
-        nodes = [_normal(i) for i in self.items if isinstance(i, dict)]
+        nodes = [_normal(i) for i in vf_proposals.flatten(self.items)]
         seen: set[str] = set()
         first = []
         for n in nodes:
@@ -183,13 +189,23 @@ class _Importer:
                 if type_name in _types(n):
                     self.ids[n["@id"]] = self.create(type_name, self._object(type_name, n))
         skipped: list[str] = []
+        by_id = {str(n["@id"]): n for n in first if "@id" in n}
+        proposals: dict[str, str] = {}
+        refused: list[dict[str, Any]] = []
         for n in first:
             types = _types(n)
             if "EconomicResource" in types:
                 self._resource(n)
             elif "EconomicEvent" in types:
                 self._event(n)
-            elif not types & (AGENT_TYPES | set(order)):
+            elif "Proposal" in types:
+                pid, refusal = vf_proposals.publish(self, n, by_id, _measure)
+                if pid is not None:
+                    proposals[str(n.get("@id"))] = pid
+                    self.records += 1
+                if refusal is not None:
+                    refused.append(refusal)
+            elif not types & (AGENT_TYPES | set(order) | {"Intent", "ProposalList"}):
                 skipped.append(str(n.get("@id")))
         resources = {k: v for k, v in self.ids.items() if self.node.store.resource(v)}
         return {
@@ -197,6 +213,8 @@ class _Importer:
             "records": self.records,
             "agents": dict(self.agents),
             "resources": resources,
+            "proposals": proposals,
+            "refused": refused,
             "skipped": skipped,
         }
 
