@@ -248,3 +248,45 @@ def test_a_cycle_through_two_recipes_is_refused_when_planning(lite: Node) -> Non
             lite, s.keys[s.coord], a, qty(1), NOW + timedelta(days=1), now=NOW, publish=False
         )
     assert (err.value.field, err.value.rule) == ("spec", "no-cycle")
+
+
+def test_an_input_named_by_class_is_netted_by_class_and_requested_by_class(node: Node) -> None:
+    """Felt is pressed from any textile fibre: wool (its spec is classified so) and a lot
+    classified fibre itself both count; what is still missing is asked for by the class."""
+    s = Scene(node)
+    fibre = "urn:reflow:textile-fibre"
+    felt = s.spec("felt")
+    wool = s.spec("wool", resourceClassifiedAs=[fibre])
+    mixed = s.spec("mixed scraps")
+    body = {
+        "recipe": {"name": "felt", "primaryOutput": felt},
+        "processes": [{"key": "press", "name": "press felt", "hasDuration": hours(2)}],
+        "flows": [
+            {
+                "action": "consume",
+                "recipeInputOf": "press",
+                "resourceClassifiedAs": [fibre],
+                "resourceQuantity": qty(2),
+            },
+            {
+                "action": "produce",
+                "recipeOutputOf": "press",
+                "resourceConformsTo": felt,
+                "resourceQuantity": qty(1),
+            },
+        ],
+    }
+    service.define_recipe(node, s.keys[s.coord], body)
+    s.stock(s.coord, wool, 5, s.hub)
+    s.stock(s.coord, mixed, 3, s.hub, classes=[fibre])
+    s.stock(s.coord, mixed, 50, s.hub)  # not classified fibre: does not count
+    out = service.plan_from_demand(
+        node, s.keys[s.coord], felt, qty(10), NOW + timedelta(days=5), s.hub, now=NOW
+    )
+    need = next(n for n in out["netting"] if n["spec"] == f"class:{fibre}")
+    assert (need["gross"], need["netted"], need["net"]) == ("20", "8", "12")
+    [unmet] = out["unmet"]
+    assert (unmet["classes"], unmet["quantity"]) == ([fibre], "12")
+    show = service.show(node.store, out["plan"])
+    supplies = [c for c in show["loose"] if c["role"] == "supply"]
+    assert sorted(c["spec"] for c in supplies) == sorted([wool, mixed])

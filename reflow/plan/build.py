@@ -13,6 +13,7 @@ from reflow.plan.assign import Result, WorkNeed
 from reflow.plan.data import PlanData
 from reflow.plan.explode import Explosion, Planned, Schedule, up
 from reflow.plan.model import Demand, Draft, first_consumer, iso, km, q
+from reflow.plan.recipes import CLASS
 from reflow.plan.transport import transport
 from reflow.store.codec import dec_text
 
@@ -80,10 +81,13 @@ def draft(
     for need in ex.unmet():
         first = first_consumer(ex, need.consumers)
         by = first.begins if first is not None else demand.due
+        what = need.key[0]
+        by_class = what.startswith(CLASS)
         d.unmet.append(
             {
                 "what": "resource",
-                "spec": need.key[0],
+                "spec": None if by_class else what,
+                "classes": [what[len(CLASS) :]] if by_class else [],
                 "stage": need.key[1],
                 "state": need.key[2],
                 "quantity": dec_text(up(need.net)),
@@ -126,6 +130,8 @@ def _process_commitments(d: Draft, p: Planned, key: str, planner: str) -> None:
             "resourceQuantity": q(qty, f.unit or ""),
             "due": iso(p.begins),
         }
+        if f.classes:
+            data["resourceClassifiedAs"] = list(f.classes)
         if f.stage:
             data["stage"] = f.stage
         if f.state:
@@ -157,7 +163,7 @@ def _supplies(d: Draft, ex: Explosion, planner: str, demand: Demand) -> None:
                         "provider": a.holder,
                         "receiver": planner,
                         "resourceInventoriedAs": a.resource,
-                        "resourceConformsTo": need.key[0],
+                        "resourceConformsTo": a.spec,
                         "resourceQuantity": q(a.resource_quantity, a.resource_unit),
                         "due": iso(due),
                     },  # type: ignore[arg-type]

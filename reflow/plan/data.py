@@ -29,7 +29,7 @@ from reflow.errors import UnitError
 from reflow.market.matching import haversine_km
 from reflow.market.tables import fulfilments, intents
 from reflow.plan.explode import Allocation, Netter
-from reflow.plan.recipes import HOUR, Key
+from reflow.plan.recipes import CLASS, HOUR, Key
 from reflow.plan.tables import cancellations, commitments, reservations
 from reflow.store.schema import resources, vf_objects
 from reflow.vf.units import compatible, convert
@@ -151,7 +151,9 @@ class PlanData:
                 left -= take
                 native = convert(take, unit, s.unit)
                 self.taken[s.id] = self.taken.get(s.id, Decimal(0)) + native
-                out.append(Allocation(s.id, s.holder, take, unit, d, s.lat, s.long, native, s.unit))
+                out.append(
+                    Allocation(s.id, s.holder, take, unit, d, s.lat, s.long, native, s.unit, s.spec)
+                )
             others = [
                 {
                     "resource": s.id,
@@ -171,6 +173,7 @@ class PlanData:
 def load(store: Any, specs: Iterable[str], exclude: frozenset[str] = frozenset()) -> PlanData:
     """``exclude``: commitments a revision is about to cancel (their holds do not count)."""
     specs = sorted(set(specs))
+    wanted_classes = {s[len(CLASS) :] for s in specs if s.startswith(CLASS)}
     with store.engine.connect() as conn:
         places: dict[str, tuple[float, float]] = {}
         spec_data: dict[str, dict[str, Any]] = {}
@@ -190,13 +193,15 @@ def load(store: Any, specs: Iterable[str], exclude: frozenset[str] = frozenset()
         ]
         stock: dict[str, list[Stock]] = {}
         vehicles: list[Vehicle] = []
-        wanted = set(specs) | set(vehicle_specs)
-        res_rows = conn.execute(
-            select(resources).where(
-                (resources.c.conforms_to.in_(sorted(wanted)))
-                | resources.c.classified_as.like(f'%"{VEHICLE}"%')
-            )
-        ).all()
+        classed = [
+            k for k, d in spec_data.items()
+            if wanted_classes & set(d.get("resourceClassifiedAs") or [])
+        ]  # fmt: skip
+        wanted = set(specs) | set(vehicle_specs) | set(classed)
+        cond = resources.c.conforms_to.in_(sorted(wanted))
+        for uri in sorted({VEHICLE} | wanted_classes):
+            cond = cond | resources.c.classified_as.like(f'%"{uri}"%')
+        res_rows = conn.execute(select(resources).where(cond)).all()
         for r in res_rows:
             onhand = Decimal(r.onhand_quantity)
             loc = places.get(r.current_location or "")
@@ -214,8 +219,12 @@ def load(store: Any, specs: Iterable[str], exclude: frozenset[str] = frozenset()
                 if cap is not None and onhand > 0:
                     vehicles.append(Vehicle(r.id, s.holder, cap, s.lat, s.long))
                 continue
-            if onhand > 0 and r.conforms_to in specs:
+            if onhand <= 0:
+                continue
+            if r.conforms_to in specs:
                 stock.setdefault(r.conforms_to, []).append(s)
+            for uri in wanted_classes & (set(classes) | set(spec_classes)):
+                stock.setdefault(f"{CLASS}{uri}", []).append(s)
         reserved = _reserved(conn, exclude)
         offers = _offers(conn, exclude)
     return PlanData(places, spec_data, stock, reserved, offers, vehicles)

@@ -43,6 +43,7 @@ class Allocation:
     long: float | None
     resource_quantity: Decimal = Decimal(0)  # the same, in the resource's own unit
     resource_unit: str = ""
+    spec: str = ""  # the resource's own specification (a need may name a class)
     alternatives: list[dict[str, object]] = field(default_factory=list)
 
 
@@ -110,7 +111,7 @@ def levels(book: RecipeBook, top: Key) -> dict[Key, int]:
             return
         path.append(key)
         for f in p.inputs:
-            if f.action != "work" and f.spec and f.quantity:
+            if f.material:
                 visit(f.key, depth + 1)
         path.pop()
 
@@ -143,8 +144,9 @@ def explode(book: RecipeBook, top: Key, quantity: Decimal, unit: str, net: Nette
             if f.action == "work" and f.effort:
                 p.work.append((f, up(f.effort * p.scale)))
                 continue
-            if not (f.spec and f.quantity):
+            if not f.material:
                 continue
+            assert f.quantity is not None
             q = up(f.quantity * p.scale)
             p.inputs.append((f, q))
             child = needs.setdefault(f.key, Need(f.key, f.unit or unit))

@@ -27,6 +27,7 @@ from reflow.vf.types import get_type
 from reflow.vf.units import convert
 
 HOUR = "om2:hour"
+CLASS = "class:"  # prefix of a need key that names a classification rather than a spec
 Key = tuple[str, str | None, str | None]  # (spec, stage, state)
 
 
@@ -44,7 +45,14 @@ class Flow:
 
     @property
     def key(self) -> Key:
-        return (self.spec or "", self.stage, self.state)
+        """What a need of this flow is: its spec, or ``class:<uri>`` when it names a class."""
+        what = self.spec or (f"{CLASS}{self.classes[0]}" if self.classes else "")
+        return (what, self.stage, self.state)
+
+    @property
+    def material(self) -> bool:
+        """A flow of resources (not of work) with a quantity: it makes a need."""
+        return self.action != "work" and bool(self.spec or self.classes) and bool(self.quantity)
 
 
 @dataclass(slots=True)

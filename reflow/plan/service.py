@@ -81,7 +81,7 @@ def _phases(
     top = (demand.spec, None, None)
     specs = {k[0] for k in levels(book, top)}
     for p in book.processes.values():
-        specs.update(f.spec for f in p.inputs + p.outputs if f.spec)
+        specs.update(f.key[0] for f in p.inputs + p.outputs if f.material or f.spec)
     data = load(node.store, specs, exclude)
     t["read"] = time.perf_counter() - t0
     t0 = time.perf_counter()

@@ -31,10 +31,8 @@ def loads(ex: Explosion, data: PlanData, at: tuple[float, float] | None) -> list
         for a in need.allocations:
             if at is None or a.lat is None or a.long is None or a.distance_km <= LOCAL_KM:
                 continue
-            mass = data.mass_kg(need.key[0], a.resource_quantity, a.resource_unit)
-            item = Item(
-                need.key[0], a.resource, a.holder, a.resource_quantity, a.resource_unit, mass
-            )
+            mass = data.mass_kg(a.spec, a.resource_quantity, a.resource_unit)
+            item = Item(a.spec, a.resource, a.holder, a.resource_quantity, a.resource_unit, mass)
             carrier = first.id if first is not None and first.recipe.is_transport else None
             gkey = (round(a.lat, 5), round(a.long, 5), carrier or "")
             load = groups.get(gkey)
