@@ -278,6 +278,41 @@ class LedgerMachine(RuleBasedStateMachine):
     def move(self, data: st.DataObject, n: int) -> None:
         self._give("move", data, n, "")
 
+    @rule(data=st.data(), n=AMOUNTS, to=st.integers(0, 2), rights=st.booleans())
+    def split_rights_and_custody(self, data: st.DataObject, n: int, to: int, rights: bool) -> None:
+        """transferAllRights moves only accounting, transferCustody only onhand."""
+        rid = self.pick(data)
+        r = self.model[rid]
+        receiver, inner = self.agents[to], self.nested(rid)
+        who = self.signer(data, r.acct if rights else r.cust)
+        if rights:
+            valid = r.acct == who and n <= r.acc
+            valid = valid and all(self.model[k].acct == r.acct for k in inner)
+        else:
+            valid = r.cust == who and n <= r.on
+        valid = valid and r.inside is None and (not inner or n == r.on)
+        action = "transferAllRights" if rights else "transferCustody"
+        amount = self.amount(rid, n, True)
+        receipt = self.expect(valid, who, {
+            "action": action, "provider": who, "receiver": receiver,
+            "resourceInventoriedAs": rid, "resourceQuantity": amount})  # fmt: skip
+        if not valid:
+            return
+        tid = receipt.created["toEconomicResource"]
+        if rights:
+            r.acc -= n
+            self.model[tid] = Res(Decimal(n), ZERO, receiver, r.cust, r.unit)
+        else:
+            r.on -= n
+            self.model[tid] = Res(ZERO, Decimal(n), r.acct, receiver, r.unit)
+        for k in inner:
+            m = self.model[k]
+            if m.inside == rid:
+                m.inside = tid
+            m.cust = self.model[tid].cust
+            if rights:
+                m.acct = receiver
+
     @rule(data=st.data())
     def transfer_signed_by_the_receiver_is_refused(self, data: st.DataObject) -> None:
         rid = self.pick(data)
