@@ -335,7 +335,8 @@ def test_plain_vf_proposals_are_published_through_the_market(tmp_path: Path) -> 
         intents = {i.data.get("name"): i.data for i in node.store.objects_of_type("Intent")}
         assert intents["Cargo bike, 2 seats"]["resourceQuantity"]["hasUnit"] == "om2:one"
         assert "one unit assumed" in intents["Cargo bike, 2 seats"]["note"]
-        help_intent = next(i for i in intents.values() if i.get("action") == "work")
+        work = [i.data for i in node.store.objects_of_type("Intent") if i.data["action"] == "work"]
+        help_intent = work[0]
         assert help_intent["effortQuantity"] == {"hasNumericalValue": "1", "hasUnit": "om2:hour"}
         assert [r["@id"] for r in out["refused"]] == ["p:cider"]
         assert "gallon-US" in out["refused"][0]["message"]
