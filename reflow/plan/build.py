@@ -149,13 +149,13 @@ def _process_commitments(d: Draft, p: Planned, key: str, planner: str) -> None:
 
 
 def _supplies(d: Draft, ex: Explosion, planner: str, demand: Demand) -> None:
-    for need in ex.needs.values():
+    for n, need in enumerate(ex.needs.values()):
         first = first_consumer(ex, need.consumers)
         due = first.begins if first is not None else demand.due
-        for a in need.allocations:
+        for a in need.allocations:  # a resource may serve two needs (two stages of a spec)
             d.commitments.append(
                 {
-                    "key": f"supply:{a.resource}",
+                    "key": f"supply:{n}:{a.resource}",
                     "role": "supply",
                     "reserve": True,
                     "data": {
