@@ -104,3 +104,21 @@ def test_one_payment_settles_several_claims_in_their_order(world: World) -> None
     assert claim_status(store, first[s.anna]).status == "settled"
     rest = claim_status(store, second)
     assert (rest.status, rest.settled) == ("partial", D("9.70"))
+
+
+def test_a_distributed_claim_is_settled_never_edited(world: World) -> None:
+    s, claim = _distributed(world)
+    key = world.keys[s.makerspace]
+    for kind, body in (
+        ("vf.update", {"id": claim[s.anna], "data": {"resourceQuantity": qty("1", EUR)}}),
+        ("vf.delete", {"id": claim[s.anna]}),
+    ):
+        with pytest.raises(RuleViolation) as err:
+            world.submit(key, kind, body)
+        assert err.value.rule == "value-owned"
+    assert claim_status(world.ledger.store, claim[s.anna]).quantity == D("40.30")
+    # A claim made by hand stays the author's to change.
+    own = world.create(s.makerspace, "Claim", action="transfer", provider=s.makerspace,
+                       receiver=s.anna, resourceQuantity=qty("5", EUR))  # fmt: skip
+    world.submit(key, "vf.update", {"id": own, "data": {"resourceQuantity": qty("6", EUR)}})
+    assert claim_status(world.ledger.store, own).quantity == D(6)

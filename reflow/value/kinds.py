@@ -153,8 +153,12 @@ def distribute_income(ctx: Context) -> Changes:
         cid = ctx.id(f"claim:{i}")
         objects[cid] = VfObject("Claim", cid, data, ctx.author, ctx.record.hash,
                                 ctx.record.created)  # fmt: skip
+        explanation = c.get("explanation", [])
+        if not isinstance(explanation, list):
+            raise RuleViolation("explanation must be a list", field=f"{where}.explanation",
+                                rule="type")  # fmt: skip
         made.append({"claim": cid, "receiver": receiver, "resourceQuantity": m.to_vf(),
-                     "explanation": c.get("explanation", [])})  # fmt: skip
+                     "explanation": explanation})  # fmt: skip
     if total > pot:
         raise RuleViolation(f"the shares add up to {total}, more than the income's {pot}",
                             field="body.claims", rule="shares-add-up")  # fmt: skip
@@ -165,6 +169,26 @@ def distribute_income(ctx: Context) -> Changes:
     created = {DISTRIBUTION_TYPE: did}
     created.update({f"Claim:{i}": m["claim"] for i, m in enumerate(made)})
     return Changes(objects=objects, created=created)
+
+
+def distributed_claims_stay(ctx: Context) -> None:
+    """A policy: a Claim written by ``value.distribute`` cannot be changed or withdrawn by a
+    generic ``vf.update``/``vf.delete`` — its debtor (the distributor) could otherwise shrink
+    what it owes after the fact. It is settled by payments, never edited."""
+    if ctx.record.kind not in ("vf.update", "vf.delete"):
+        return
+    oid = ctx.record.body.get("id")
+    obj = ctx.view.object(oid) if isinstance(oid, str) else None
+    if obj is None or obj.type not in ("Claim", DISTRIBUTION_TYPE, EQUATION_TYPE):
+        return
+    get_record = getattr(ctx.view.store, "get_record", None)
+    writer = get_record(obj.record) if get_record is not None else None
+    if obj.type != "Claim" or (writer is not None and writer.kind == "value.distribute"):
+        raise RuleViolation(
+            f"this {obj.type} belongs to a value distribution: it is settled, not edited",
+            field="body.id",
+            rule="value-owned",
+        )
 
 
 def check_settles(ctx: Context) -> None:
@@ -232,5 +256,6 @@ register_kind(
     "value.distribute", distribute_income, "share an income by an equation: one claim each"
 )
 register_policy("value.settles", check_settles)
+register_policy("value.owned", distributed_claims_stay)
 if project_settlements not in sqlstore.PROJECTORS:
     sqlstore.PROJECTORS.append(project_settlements)
