@@ -54,7 +54,7 @@ def evil_peer(
 
     return Starlette(routes=[
         Route("/fed/hello", hello, methods=["POST"]), Route("/fed/heads", get_heads),
-        Route("/fed/records", records), Route("/fed/log", log),
+        Route("/fed/records", records), Route("/fed/log", log, methods=["GET", "POST"]),
         Route("/fed/equivocations", evidence)])  # fmt: skip
 
 

@@ -128,3 +128,22 @@ def test_heads_and_records_are_served_as_bounded_json_lines(tmp_path: Path) -> N
     assert [json.loads(x)["seq"] for x in lines] == [3, 4, 5]
     assert call(app, "GET", "/fed/records?author=x&after=-1").status_code == 400
     cluster.close()
+
+
+def test_the_log_sends_only_what_the_asker_lacks_and_where_it_stopped(tmp_path: Path) -> None:
+    cluster = Cluster(tmp_path, ["a"])
+    node = cluster.nodes["a"]
+    anna = node.new_agent("Person", {"name": "Anna"})
+    bob = node.new_agent("Person", {"name": "Bob"})
+    for i in range(3):
+        node.submit(anna, "vf.create", {"type": "SpatialThing", "data": {"name": f"a{i}"}})
+        node.submit(bob, "vf.create", {"type": "SpatialThing", "data": {"name": f"b{i}"}})
+    app = federation_app(node, sync=False)
+    have = {"heads": {anna.public: 4, bob.public: 2}}  # anna complete, bob lacks seq 3 and 4
+    body = call(app, "POST", "/fed/log?after=0&limit=100", json=have).text.splitlines()
+    records = [json.loads(x.split(" ", 1)[1]) for x in body[:-1]]
+    assert [(r["author"], r["seq"]) for r in records] == [(bob.public, 3), (bob.public, 4)]
+    assert body[-1] == "8 end"
+    first = call(app, "POST", "/fed/log?after=0&limit=1", json=have).text.splitlines()
+    assert len(first) == 2 and first[-1] == first[0].split(" ")[0] + " end"
+    cluster.close()

@@ -133,21 +133,32 @@ class PeerClient:
         except httpx.HTTPError as exc:
             raise PeerError(f"/fed/records: {type(exc).__name__}: {exc}") from None
 
-    async def log(self, after: int, limit: int) -> AsyncIterator[tuple[int, dict[str, Any]]]:
-        """(position, record) from the peer's log after ``after`` (the caller sets a deadline)."""
+    async def log(
+        self, after: int, limit: int, have: dict[str, int]
+    ) -> AsyncIterator[tuple[int, dict[str, Any] | None]]:
+        """(position, record) of what we lack from the peer's log after ``after``, in its order;
+        the last item is (position read up to, None). The caller sets a deadline."""
         params = {"after": str(after), "limit": str(limit)}
         last = after
         try:
-            async with self.http.stream("GET", self.url + "/fed/log", params=params) as r:
+            async with self.http.stream(
+                "POST", self.url + "/fed/log", params=params, json={"heads": have}
+            ) as r:
                 if r.status_code != 200:
                     raise PeerError(f"/fed/log: HTTP {r.status_code}")
-                async for line in bounded_lines(r, limit, MAX_LINE + 24):
+                async for line in bounded_lines(r, limit + 1, MAX_LINE + 24):
                     head, _, rest = line.partition(b" ")
                     try:
                         pos = int(head)
                     except ValueError:
                         raise PeerError("/fed/log: a line without its position",
                                         misbehaved=True) from None  # fmt: skip
+                    if rest == b"end":
+                        if pos < last:
+                            raise PeerError("/fed/log: the end is before the records",
+                                            misbehaved=True)  # fmt: skip
+                        yield pos, None
+                        return
                     if pos <= last:
                         raise PeerError("/fed/log: positions do not increase", misbehaved=True)
                     last = pos

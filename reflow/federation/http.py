@@ -8,7 +8,7 @@ replication loop (``FederationService``) in its lifespan.
     GET  /fed/info           this node's key and network
     GET  /fed/heads          author -> {seq, hash} of every chain held
     GET  /fed/records        ?author=&after=&limit=  one chain's records, as JSON lines
-    GET  /fed/log            ?after=POS&limit=  the log in this node's order, "<pos> <record>" lines
+    POST /fed/log            ?after=POS&limit=  {heads}: what the asker lacks, in this node's order
     GET  /fed/stream         ?after=POS  Server-Sent Events: new records as they are appended
     GET  /fed/equivocations  ?after=ID  evidence: both signed records of every equivocation
     GET  /fed/search         ?q=&type=resource|offer|request  this node's matches
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from reflow.node import Node
 
 MAX_HELLO_BYTES = 4096
+MAX_HAVE_BYTES = 16 * 1024 * 1024  # the asker's heads: ~70 bytes per chain
 STREAM_POLL = 0.2  # seconds between looks at the log for the live stream
 STREAM_HEARTBEAT = 10.0
 STREAM_MAX_SECONDS = 600.0  # a subscriber reconnects after this; keeps streams from living forever
@@ -114,9 +115,10 @@ def federation_routes(node: Node, service: FederationService | None = None) -> l
         try:
             after = _int(request, "after", 0)
             limit = _int(request, "limit", 1000)
+            have = await _have(request) if request.method == "POST" else None
         except ReflowError as exc:
             return error(exc)
-        lines = queries.log_lines(node.store, after, limit)
+        lines = queries.log_lines(node.store, after, limit, have)
         return StreamingResponse(lines, media_type="text/plain")
 
     async def stream(request: Request) -> Response:
@@ -168,13 +170,29 @@ def federation_routes(node: Node, service: FederationService | None = None) -> l
         Route("/fed/info", info),
         Route("/fed/heads", heads),
         Route("/fed/records", records),
-        Route("/fed/log", log),
+        Route("/fed/log", log, methods=["GET", "POST"]),
         Route("/fed/stream", stream),
         Route("/fed/equivocations", equivocations),
         Route("/fed/search", search),
         Route("/fed/peers", peers),
         Route("/fed/digest", digest),
     ]
+
+
+async def _have(request: Request) -> dict[str, int]:
+    """The asker's heads (author -> seq), sent with POST /fed/log; bounded in size."""
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_HAVE_BYTES:
+            raise RuleViolation("the heads sent are too large", field="heads", rule="size")
+    try:
+        have = json.loads(raw or b"{}").get("heads", {})
+    except (ValueError, AttributeError):
+        raise RuleViolation("send {heads: {author: seq}}", field="heads", rule="shape") from None
+    if not isinstance(have, dict) or not all(type(v) is int for v in have.values()):
+        raise RuleViolation("heads map authors to seq numbers", field="heads", rule="shape")
+    return have
 
 
 async def _events(request: Request, node: Node, after: int) -> AsyncIterator[bytes]:

@@ -66,22 +66,46 @@ def chain_lines(store: SqlStore, author: str, after: int, limit: int) -> Iterato
         pos = int(rows[-1].seq)
 
 
-def log_lines(store: SqlStore, after_pos: int, limit: int) -> Iterator[bytes]:
-    """The log after position ``after_pos`` in this node's order, as ``<pos> <record>`` lines.
+def log_lines(
+    store: SqlStore, after_pos: int, limit: int, have: dict[str, int] | None = None
+) -> Iterator[bytes]:
+    """The log after ``after_pos`` in this node's order, as ``<pos> <record>`` lines.
 
-    This node applied its log in this order, so every record comes after what it builds on:
-    a node catching up from it never has to wait for a dependency.
+    This node applied its log in this order, so every record comes after what it builds on: a
+    node catching up from it never waits for a dependency. With ``have`` (author -> the seq the
+    asker holds) only what the asker lacks is sent. The last line, ``<pos> end``, says how far
+    the log was read, so the asker resumes there (skipped records included).
     """
     limit = max(1, min(limit, MAX_LIMIT))
-    pos, sent = after_pos, 0
+    have = have or {}
+    pos = scanned = after_pos
+    sent = 0
     while sent < limit:
-        rows = log_tail(store, pos, min(500, limit - sent))
-        if rows:
-            yield b"".join(b"%d " % p + line for p, line in rows)
-        if len(rows) < min(500, limit - sent):
-            return
-        sent += len(rows)
-        pos = rows[-1][0]
+        with store.engine.connect() as conn:
+            rows = conn.execute(
+                select(records.c.pos, records.c.author, records.c.seq)
+                .where(records.c.pos > pos)
+                .order_by(records.c.pos)
+                .limit(2000)
+            ).all()
+            wanted = [int(r.pos) for r in rows if r.seq > have.get(r.author, 0)]
+            wanted = wanted[: limit - sent]
+            if wanted:
+                found = conn.execute(
+                    select(records.c.pos, records.c.payload, records.c.sig)
+                    .where(records.c.pos.in_(wanted))
+                    .order_by(records.c.pos)
+                ).all()
+                yield b"".join(b"%d " % r.pos + record_line(r.payload, r.sig) for r in found)
+                sent += len(wanted)
+        if not rows:
+            break
+        full = sent >= limit
+        scanned = wanted[-1] if full and wanted else int(rows[-1].pos)
+        pos = scanned
+        if len(rows) < 2000 or full:
+            break
+    yield b"%d end\n" % scanned
 
 
 def log_tail(store: SqlStore, after_pos: int, limit: int) -> list[tuple[int, bytes]]:

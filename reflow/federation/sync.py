@@ -1,7 +1,8 @@
 """Pulling what a peer has and this node lacks: heads, then bounded batches, then evidence.
 
-One round with a peer: first stream its log from where the last round stopped (in the peer's
-own order, so dependencies come first: the fast path for catching up). Then ask its heads
+One round with a peer: first stream its log from where the last round stopped, sending our heads
+so that the peer sends only what we lack, in its own order (dependencies first: the fast path
+for catching up, and cheap after a partition). Then ask its heads
 (author -> seq, hash); for each chain where it is still ahead,
 stream the missing records in requests of at most ``per_request`` and hand them to the inbox in
 batches of ``batch`` as they arrive (memory stays bounded however long the backlog). Chains
@@ -31,6 +32,7 @@ from reflow.errors import ChainError
 from reflow.federation.client import PULL_DEADLINE, PeerClient, PeerError
 from reflow.federation.equivocation import flags_of
 from reflow.federation.inbox import Inbox, Outcome
+from reflow.federation.queries import heads
 from reflow.node import Node
 
 CURSORS_FILE = "fed_cursors.json"
@@ -89,6 +91,9 @@ class Puller:
                 out[a] = head if head else (0, None)
             return out
 
+    def _all_heads(self) -> dict[str, int]:
+        return {a: h["seq"] for a, h in heads(self.node.store).items()}
+
     def _hash_at(self, author: str, seq: int) -> str | None:
         with self.inbox.lock:
             return self.node.store.hash_at(author, seq)
@@ -100,10 +105,8 @@ class Puller:
         started = time.monotonic()
         peer = PeerClient(self.http, url)
         report = SyncReport(peer=url)
+        await self._pull_log(peer, report)
         theirs = await peer.heads()
-        skip_log = await self._log_not_worth_it(peer, theirs)
-        if not skip_log:
-            await self._pull_log(peer, report)
         flags = await asyncio.to_thread(flags_of, self.node.store)
         mine = await asyncio.to_thread(self._heads_locked, sorted(theirs))
         todo: dict[str, tuple[int, str]] = {}
@@ -127,29 +130,9 @@ class Puller:
                     del todo[author]
             if not progress:
                 break
-        if skip_log and peer.log_end is not None:
-            # What the heads listed (all of the peer's log up to log_end) has been pulled or is
-            # being waited for; the next round streams only what comes after.
-            self.cursors[peer.url] = peer.log_end
-            _save_cursors(self.cursor_file, self.cursors)
         await self._pull_evidence(peer, report)
         report.seconds = round(time.monotonic() - started, 3)
         return report
-
-    async def _log_not_worth_it(self, peer: PeerClient, theirs: dict[str, tuple[int, str]]) -> bool:
-        """Pull chain by chain instead of streaming the log, when most of it is already here.
-
-        (A node that learnt most of a peer's records from elsewhere — or that the peer learnt
-        from it — would otherwise verify thousands of duplicates.)
-        """
-        end, cursor = peer.log_end, self.cursors.get(peer.url, 0)
-        if end is None:
-            return False
-        if end < cursor:
-            return True  # the peer's log is not the one we followed (rebuilt): chains only
-        mine = await asyncio.to_thread(self._heads_locked, sorted(theirs))
-        missing = sum(max(0, seq - mine[a][0]) for a, (seq, _) in theirs.items())
-        return end - cursor > 2 * missing + self.batch
 
     async def _pull_log(self, peer: PeerClient, report: SyncReport) -> None:
         """Stream the peer's log from where we left it, in its order (dependencies first).
@@ -158,15 +141,19 @@ class Puller:
         thread, so receiving and applying overlap; at most two blocks are in memory.
         """
         cursor = self.cursors.get(peer.url, 0)
+        have = await asyncio.to_thread(self._all_heads)
         while True:
             count, last = 0, cursor
             chunk: list[dict[str, Any]] = []
             inflight: asyncio.Future[Outcome] | None = None
             try:
                 async with asyncio.timeout(PULL_DEADLINE):
-                    async for pos, rec in peer.log(cursor, self.per_request):
+                    async for pos, rec in peer.log(cursor, self.per_request, have):
+                        last = pos
+                        if rec is None:  # the end marker: read up to here
+                            break
                         chunk.append(rec)
-                        count, last = count + 1, pos
+                        count += 1
                         if len(chunk) >= self.batch:
                             if inflight is not None:
                                 self._account(peer.url, await inflight, report)
