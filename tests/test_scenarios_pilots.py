@@ -100,6 +100,9 @@ def test_each_scenario_has_offers_a_recipe_a_plan_a_distribution_and_a_territory
     assert len(types["Recipe"]) == 1
     assert loaded.ids["plan"] in {p.id for p in types["Plan"]}
     assert loaded.ids["shared"], "the income was distributed by the equation"
+    if name in ("textile", "food"):  # a request accepted on the market: an agreement
+        agreement = node.store.object(loaded.ids["agreement"])
+        assert agreement is not None and agreement.type == "Agreement"
     from reflow.report.tables import districts
 
     with node.store.engine.connect() as conn:

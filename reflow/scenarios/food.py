@@ -136,6 +136,7 @@ def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Load
         trackingIdentifier="CUC-P3",
     )
     s.finish("compost", "rot")
+    s.accept("compost", "agreement", "request_compost", q("45"))
     s.transfer("compost", "farm", "pile", q("45"), "farm_compost", "fields")
 
     # 4. The farm grows vegetables with it and sells them at the market.

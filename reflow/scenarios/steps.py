@@ -60,6 +60,13 @@ class ServiceSteps:
         out = market.publish(self.services, self.keys[role], proposal, [intent], stream=None)
         return self.remember(key, out["proposal"])
 
+    def accept(self, role: str, key: str, proposal: str, amount: dict[str, str]) -> str:
+        """Accept (part of) someone's proposal through the market: an agreement."""
+        from reflow.market import service as market
+
+        out = market.accept(self.services, self.keys[role], self.ids[proposal], amount)
+        return self.remember(key, out["agreement"])
+
     def recipe(self, role: str, key: str, body: dict[str, Any]) -> str:
         from reflow.plan import service as planning
 

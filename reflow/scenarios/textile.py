@@ -245,6 +245,7 @@ def load(node: Node, *, seed: int = 0, progress: Progress | None = None) -> Load
 
     # 5. Shredding and pressing into insulation panels.
     s.day(10)
+    s.accept("sorter", "agreement", "request_scraps", q("180"))
     s.transfer("sorter", "insulator", "scraps_lot", q("180"), "plant_scraps", "plant")
     s.process("insulator", "shred", "Shredding batch 10", "shredding", "plant")
     s.consume("insulator", "shred", "plant_scraps", q("180"))
