@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from support import World, qty
 
+from reflow.market.tables import acceptances
 from reflow.market.taxonomy import default_concepts
 
 C = {c.uri.rsplit(":", 1)[-1]: c.uri for c in default_concepts()}
@@ -50,11 +52,40 @@ class Market:
     def request(self, by: str, **kw: Any) -> str:
         return self.publish(by, "request", **kw)
 
+    def offer_to_accept(self, by: str, proposal: str, quantity: dict[str, str], **more: Any) -> str:
+        """Only the acceptor's record: the acceptance stays pending."""
+        body = {"proposal": proposal, "quantity": quantity, **more}
+        return self.world.submit(self.world.keys[by], "market.accept", body)["Acceptance"]
+
+    def confirm(
+        self, by: str, acceptance: str, deps: tuple[str, ...] | None = None
+    ) -> dict[str, str]:
+        """Signed by ``by``; the deps name the accept record unless given."""
+        body = {"acceptance": acceptance}
+        if deps is None:
+            row = self.row(acceptance)
+            deps = (row["record"],) if row else ()
+        return self.world.submit(self.world.keys[by], "market.confirm", body, deps)
+
+    def decline(self, by: str, acceptance: str, reason: str | None = None) -> dict[str, str]:
+        body = {"acceptance": acceptance, **({"reason": reason} if reason else {})}
+        row = self.row(acceptance)
+        deps = (row["record"],) if row else ()
+        return self.world.submit(self.world.keys[by], "market.decline", body, deps)
+
     def accept(
         self, by: str, proposal: str, quantity: dict[str, str], **more: Any
     ) -> dict[str, str]:
-        body = {"proposal": proposal, "quantity": quantity, **more}
-        return self.world.submit(self.world.keys[by], "market.accept", body)
+        """Accept and have the publisher confirm: the agreement, as one step."""
+        aid = self.offer_to_accept(by, proposal, quantity, **more)
+        row = self.row(aid)
+        assert row is not None
+        return self.confirm(row["publisher"], aid)
+
+    def row(self, acceptance: str) -> dict[str, Any] | None:
+        with self.world.ledger.store.engine.connect() as conn:
+            found = conn.execute(select(acceptances).where(acceptances.c.id == acceptance)).first()
+        return dict(found._mapping) if found is not None else None
 
     def withdraw(self, by: str, proposal: str) -> None:
         self.world.submit(self.world.keys[by], "market.withdraw", {"proposal": proposal})

@@ -157,34 +157,45 @@ def test_accepting_is_refused_for_every_broken_rule(world: World) -> None:
     gone = market.offer(n["workshop"], resourceClassifiedAs=[C["pet"]])
     market.withdraw(n["workshop"], gone)
     minimal = market.offer(n["workshop"], resourceClassifiedAs=[C["hdpe"]], minimumQuantity=qty(10))
+    offer_to_accept = market.offer_to_accept
+    # Refused when offered: rules that no record of another chain can change.
     cases = [
         (RuleViolation, "not-own-proposal", "body.proposal",
-         lambda: market.accept(n["workshop"], n["offer"], qty(1))),
-        (RuleViolation, "not-more-than-available", "body.quantity",
-         lambda: market.accept(outsider, n["offer"], qty(41))),
+         lambda: offer_to_accept(n["workshop"], n["offer"], qty(1))),
         (RuleViolation, "not-more-than-available", "body.own",
-         lambda: market.accept(n["maker"], n["offer"], qty(30), own=n["request"])),
+         lambda: offer_to_accept(n["maker"], n["offer"], qty(30), own=n["request"])),
         (RuleViolation, "not-expired", "body.proposal",
-         lambda: market.accept(outsider, past, qty(1))),
+         lambda: offer_to_accept(outsider, past, qty(1))),
         (RuleViolation, "not-expired", "body.proposal",
-         lambda: market.accept(outsider, ended, qty(1))),
-        (RuleViolation, "open-proposal", "body.proposal",
-         lambda: market.accept(outsider, gone, qty(1))),
+         lambda: offer_to_accept(outsider, ended, qty(1))),
         (AuthorisationError, "proposed-to", "body.proposal",
-         lambda: market.accept(outsider, private, qty(1))),
-        (RuleViolation, "at-least-minimum", "body.quantity",
-         lambda: market.accept(outsider, minimal, qty(5))),
+         lambda: offer_to_accept(outsider, private, qty(1))),
         (RuleViolation, "same-dimension", "body.quantity",
-         lambda: market.accept(outsider, n["offer"], qty(2, "om2:hour"))),
+         lambda: offer_to_accept(outsider, n["offer"], qty(2, "om2:hour"))),
         (RuleViolation, "positive-quantity", "body.quantity",
-         lambda: market.accept(outsider, n["offer"], qty(0))),
+         lambda: offer_to_accept(outsider, n["offer"], qty(0))),
         (RuleViolation, "opposite-purpose", "body.own",
-         lambda: market.accept(n["maker"], n["offer"], qty(1), own=n["offer"])),
+         lambda: offer_to_accept(n["maker"], n["offer"], qty(1), own=n["offer"])),
         (AuthorisationError, "acting", "body.own",
-         lambda: market.accept(outsider, n["offer"], qty(1), own=n["request"])),
-        (NotFound, None, "body.proposal", lambda: market.accept(outsider, "nope", qty(1))),
+         lambda: offer_to_accept(outsider, n["offer"], qty(1), own=n["request"])),
+        (NotFound, None, "body.proposal", lambda: offer_to_accept(outsider, "nope", qty(1))),
         (AuthorisationError, "publisher", "body.proposal",
          lambda: market.withdraw(outsider, n["offer"])),
+    ]  # fmt: skip
+    for exc, rule, field, act in cases:
+        _refused(world, exc, rule, field, act)
+    # Refused when the publisher confirms: what depends on the publisher's own chain.
+    too_much = offer_to_accept(outsider, n["offer"], qty(41))
+    too_little = offer_to_accept(outsider, minimal, qty(5))
+    late = offer_to_accept(outsider, gone, qty(1))  # withdrawn on another chain: not a rule here
+    shop = n["workshop"]
+    cases = [
+        (RuleViolation, "not-more-than-available", "body.acceptance",
+         lambda: market.confirm(shop, too_much)),
+        (RuleViolation, "at-least-minimum", "body.acceptance",
+         lambda: market.confirm(shop, too_little)),
+        (RuleViolation, "open-proposal", "body.acceptance", lambda: market.confirm(shop, late)),
+        (NotFound, None, "body.acceptance", lambda: market.confirm(shop, "nope")),
     ]  # fmt: skip
     for exc, rule, field, act in cases:
         _refused(world, exc, rule, field, act)
@@ -235,13 +246,17 @@ def test_an_acceptance_names_the_records_it_was_judged_against(node: Node) -> No
     maker = node.new_agent("Organization", {"name": "Maker"})
     given = intent("offer", shop.public, qty(40), classes=[C["cotton"]])
     offer = publish(node, shop, {"purpose": "offer"}, [given], stream=None)["proposal"]
-    first = accept(node, maker, offer, qty(5))
-    second = accept(node, maker, offer, qty(5))
+    first = accept(node, maker, offer, qty(5), stream=None)
+    second = accept(node, maker, offer, qty(5), stream=None)
+    assert (first["status"], second["status"]) == ("confirmed", "confirmed")  # node holds both
     *_, last = (r for r in node.store.iter_records() if r.kind == "market.accept")
-    # the publication, and the first acceptance (the last to change the intent's quantity)
+    *_, confirmed = (r for r in node.store.iter_records() if r.kind == "market.confirm")
+    # the publication, and the first confirmation (the last to change the intent's quantity)
     assert set(last.deps) == {
         node.store.object(offer).record,
         node.store.object(first["agreement"]).record,
     }
-    assert node.store.object(second["agreement"]).record == last.hash
+    # the confirmation is signed by the publisher and applied after the acceptance it confirms
+    assert confirmed.author == shop.public and last.hash in confirmed.deps
+    assert node.store.object(second["agreement"]).record == confirmed.hash
     assert first["agreement"] != second["agreement"]

@@ -1,11 +1,10 @@
-"""The market's record kinds: publish, withdraw and accept proposals; record taxonomies.
+"""The market's record kinds: publish and withdraw proposals; record taxonomies.
 
 * ``market.publish`` {proposal, intents: [{...Intent, role: primary|reciprocal}], radiusKm?}
   creates a Proposal and its Intents in one record, so a half-published proposal never exists.
 * ``market.withdraw`` {proposal} — the publisher takes it off the market.
-* ``market.accept`` {proposal, quantity, own?, note?} — the signer accepts someone else's
-  proposal (optionally answering with its own opposite proposal): an Agreement stipulating
-  Commitments on both sides, which satisfy the intents and decrease what is still available.
+* ``market.accept`` / ``market.confirm`` / ``market.decline`` — see ``acceptance``: the
+  acceptor offers, the publisher (the one writer of its intent's quantity) agrees or not.
 * ``market.taxonomy`` {scheme, concepts: [{uri, label?, broader?}]} — classification trees.
 
 Every refusal names the field and the rule, and nothing of a refused record is applied.
@@ -21,7 +20,14 @@ from reflow.errors import AuthorisationError, NotFound, RuleViolation, UnitError
 from reflow.ledger.changes import Changes, VfObject
 from reflow.ledger.context import Context
 from reflow.ledger.kinds import register_kind
-from reflow.market import fulfilment, guard, tables  # noqa: F401  (tables, projector, policies)
+from reflow.market import (  # noqa: F401  (tables, projector, policies, acceptance kinds)
+    acceptance,
+    fulfilment,
+    guard,
+    tables,
+)
+from reflow.market.checks import known_fields as _known_fields
+from reflow.market.checks import proposal_of as _proposal
 from reflow.market.model import (
     available,
     intent_rows,
@@ -31,23 +37,10 @@ from reflow.market.model import (
     publisher,
     quantity_field,
 )
-from reflow.market.terms import commitments_for
-from reflow.vf.measure import Measure
 from reflow.vf.types import get_type
 from reflow.vf.units import compatible, convert
 
 ROLES = ("primary", "reciprocal")
-
-
-def _known_fields(body: Any, allowed: set[str], where: str = "body") -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise RuleViolation("the body must be an object", field=where, rule="type")
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise RuleViolation(
-            f"unknown field {unknown[0]!r}", field=f"{where}.{unknown[0]}", rule="known-fields"
-        )
-    return body
 
 
 def _check_refs(ctx: Context, type_name: str, data: dict[str, Any], where: str) -> None:
@@ -227,13 +220,6 @@ def publish_proposal(ctx: Context) -> Changes:
     return changes
 
 
-def _proposal(ctx: Context, pid: Any, where: str) -> VfObject:
-    obj = ctx.view.object(pid) if isinstance(pid, str) else None
-    if obj is None or obj.type != "Proposal":
-        raise NotFound(f"no proposal {pid!r}", field=where)
-    return obj
-
-
 def withdraw_proposal(ctx: Context) -> Changes:
     body = _known_fields(ctx.record.body, {"proposal"})
     prop = _proposal(ctx, body.get("proposal"), "body.proposal")
@@ -260,56 +246,6 @@ def withdraw_proposal(ctx: Context) -> Changes:
                     intent_rows(ctx.view.object, intent, gone, agent, role, withdrawn=True)
                 )
     return changes
-
-
-def accept_proposal(ctx: Context) -> Changes:
-    body = _known_fields(ctx.record.body, {"proposal", "quantity", "own", "note"})
-    when = norm_time(ctx.record.created) or ""
-    theirs = _open(ctx, body.get("proposal"), "body.proposal", when)
-    owner = publisher(ctx.view.object, theirs)
-    own = None
-    if body.get("own") is not None:
-        own = _open(ctx, body["own"], "body.own", when)
-        if own.data["purpose"] == theirs.data["purpose"]:
-            raise RuleViolation(
-                "an offer answers a request and a request an offer",
-                field="body.own",
-                rule="opposite-purpose",
-            )
-        agent = publisher(ctx.view.object, own)
-        if agent not in ctx.acting:
-            raise AuthorisationError(
-                "own is a proposal of someone else", field="body.own", rule="acting"
-            )
-    else:
-        agent = ctx.author
-    if owner in ctx.acting or owner == agent:
-        raise RuleViolation(
-            "you cannot accept your own proposal", field="body.proposal", rule="not-own-proposal"
-        )
-    invited = theirs.data.get("proposedTo") or []
-    if invited and agent not in invited:
-        raise AuthorisationError(
-            "the proposal is proposed to other agents", field="body.proposal", rule="proposed-to"
-        )
-    quantity = Measure.from_vf(body.get("quantity"), "body.quantity")
-    if quantity.value <= 0:
-        raise RuleViolation(
-            "the quantity must be more than zero", field="body.quantity", rule="positive-quantity"
-        )
-    return commitments_for(ctx, theirs, owner, own, agent, quantity, body.get("note"))
-
-
-def _open(ctx: Context, pid: Any, where: str, when: str) -> VfObject:
-    prop = _proposal(ctx, pid, where)
-    if prop.deleted:
-        raise RuleViolation("the proposal was withdrawn", field=where, rule="open-proposal")
-    ends = norm_time(prop.data.get("hasEnd"))
-    if ends is not None and ends < when:
-        raise RuleViolation(
-            f"the proposal expired at {prop.data['hasEnd']}", field=where, rule="not-expired"
-        )
-    return prop
 
 
 def record_taxonomy(ctx: Context) -> Changes:
@@ -346,5 +282,4 @@ def record_taxonomy(ctx: Context) -> Changes:
 
 register_kind("market.publish", publish_proposal, "publish an offer or a request with its intents")
 register_kind("market.withdraw", withdraw_proposal, "take a proposal off the market")
-register_kind("market.accept", accept_proposal, "accept a proposal: an agreement with commitments")
 register_kind("market.taxonomy", record_taxonomy, "add classification concepts (broader/narrower)")

@@ -1,12 +1,14 @@
 """The market's service API: what the CLI, the GraphQL API and the web pages call.
 
 Writes go through ``node.submit`` (signed records, ``Ledger.append``); reads come from the
-market's projections. Publishing also announces standing matches on the in-process stream.
+market's projections. Publishing also announces standing matches on the in-process stream,
+and a publisher's answer to an acceptance (confirmed or declined) is announced to the acceptor.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,19 +17,26 @@ from sqlalchemy import select
 from reflow.errors import NotFound
 from reflow.ledger.keys import KeyPair
 from reflow.market import kinds  # noqa: F401  (registers the record kinds)
+from reflow.market.checks import not_withdrawn
 from reflow.market.matching import matches, open_proposals
-from reflow.market.stream import STREAM, MatchStream, announce
-from reflow.market.tables import agreements, commitments, fulfilments
+from reflow.market.model import norm_time
+from reflow.market.stream import STREAM, MatchStream, announce, announce_acceptance
+from reflow.market.tables import acceptances, agreements, commitments, fulfilments
+from reflow.market.terms import accepted_terms, take
 from reflow.node import Node
 from reflow.store.codec import dec_text
 from reflow.vf.measure import Measure
 
 __all__ = [
     "accept",
+    "acceptance",
     "agreement_status",
+    "confirm",
+    "decline",
     "intent",
     "matches",
     "open_proposals",
+    "pending_acceptances",
     "publish",
     "withdraw",
 ]
@@ -96,16 +105,107 @@ def accept(
     *,
     own: str | None = None,
     note: str | None = None,
+    stream: MatchStream | None = STREAM,
 ) -> dict[str, Any]:
-    q = quantity.to_vf() if isinstance(quantity, Measure) else quantity
-    body: dict[str, Any] = {"proposal": proposal_id, "quantity": q}
+    """Offer to accept a proposal; confirm it at once when this node holds the publisher's key.
+
+    Before signing, the offer is checked against what this node knows (the proposal still
+    open, the quantity still available): an early refusal for the person at the keyboard, not
+    a rule every node applies. The publisher's confirmation is what decides, on its own chain.
+    """
+    m = quantity if isinstance(quantity, Measure) else Measure.from_vf(quantity, "body.quantity")
+    _precheck(node.store, proposal_id, m, own)
+    body: dict[str, Any] = {"proposal": proposal_id, "quantity": m.to_vf()}
     if own:
         body["own"] = own
     if note:
         body["note"] = note
     deps = _writers(node.store, [proposal_id, *([own] if own else [])])
     receipt = node.submit(key, "market.accept", body, deps=deps)
-    return {"agreement": receipt.created["Agreement"], "created": receipt.created}
+    aid = receipt.created["Acceptance"]
+    owner = acceptance(node.store, aid)["publisher"]
+    if node.keystore.has(owner) and not node.keystore.is_sealed(owner):
+        return confirm(node, node.key(owner), aid, stream=stream)
+    if stream is not None:
+        announce_acceptance(node.store, aid, stream)  # the publisher has something to answer
+    return {"acceptance": aid, "status": "pending", "agreement": None, "created": receipt.created}
+
+
+def _precheck(store: Any, proposal_id: str, quantity: Measure, own: str | None) -> None:
+    theirs = store.object(proposal_id)
+    if theirs is None or theirs.type != "Proposal":
+        return  # the ledger refuses the record and names the field
+    not_withdrawn(theirs, "body.proposal")
+    now = norm_time(datetime.now(UTC).isoformat()) or ""
+    t_intent, q, _o, _oq = accepted_terms(store.object, theirs, None, quantity, now)
+    take(t_intent, q.value, "body.quantity", check_minimum=True)
+
+
+def confirm(
+    node: Node, key: KeyPair, acceptance_id: str, *, stream: MatchStream | None = STREAM
+) -> dict[str, Any]:
+    """The publisher agrees: the Agreement with its Commitments; the intent decreases."""
+    row = acceptance(node.store, acceptance_id)
+    deps = sorted({row["record"], *_writers(node.store, [row["proposal"]])})
+    receipt = node.submit(key, "market.confirm", {"acceptance": acceptance_id}, deps=deps)
+    if stream is not None:
+        announce_acceptance(node.store, acceptance_id, stream)
+    return {
+        "acceptance": acceptance_id,
+        "status": "confirmed",
+        "agreement": receipt.created["Agreement"],
+        "created": receipt.created,
+    }
+
+
+def decline(
+    node: Node,
+    key: KeyPair,
+    acceptance_id: str,
+    reason: str | None = None,
+    *,
+    stream: MatchStream | None = STREAM,
+) -> dict[str, Any]:
+    """The publisher says no: nothing of the proposal is taken."""
+    row = acceptance(node.store, acceptance_id)
+    body: dict[str, Any] = {"acceptance": acceptance_id}
+    if reason:
+        body["reason"] = reason
+    node.submit(key, "market.decline", body, deps=[row["record"]])
+    if stream is not None:
+        announce_acceptance(node.store, acceptance_id, stream)
+    return {"acceptance": acceptance_id, "status": "declined", "agreement": None}
+
+
+def acceptance(store: Any, acceptance_id: str) -> dict[str, Any]:
+    """One acceptance; a pending one whose proposal was withdrawn or has ended is lapsed."""
+    with store.engine.connect() as conn:
+        row = conn.execute(select(acceptances).where(acceptances.c.id == acceptance_id)).first()
+    if row is None:
+        raise NotFound(f"no acceptance {acceptance_id!r}", field="acceptance")
+    return _shown(store, dict(row._mapping))
+
+
+def pending_acceptances(store: Any, agent: str) -> list[dict[str, Any]]:
+    """The acceptances of ``agent``'s proposals waiting for its answer, oldest first."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(acceptances)
+            .where(acceptances.c.publisher == agent, acceptances.c.status == "pending")
+            .order_by(acceptances.c.created, acceptances.c.id)
+        ).all()
+    shown = [_shown(store, dict(r._mapping)) for r in rows]
+    return [r for r in shown if r["status"] == "pending"]
+
+
+def _shown(store: Any, row: dict[str, Any]) -> dict[str, Any]:
+    if row["status"] == "pending":
+        prop = store.object(row["proposal"])
+        ends = norm_time(prop.data.get("hasEnd")) if prop is not None else None
+        now = norm_time(datetime.now(UTC).isoformat()) or ""
+        if prop is None or prop.deleted or (ends is not None and ends < now):
+            row = {**row, "status": "lapsed"}
+    return row
 
 
 def _writers(store: Any, proposal_ids: list[str]) -> list[str]:

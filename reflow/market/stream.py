@@ -16,7 +16,10 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
 from reflow.market.matching import matches
+from reflow.market.tables import acceptances
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,32 @@ class MatchFound:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class AcceptanceNews:
+    """An acceptance ``agent`` should hear of: a new one to answer (the publisher hears
+    ``pending``), or the publisher's answer (the acceptor hears ``confirmed``/``declined``)."""
+
+    agent: str
+    acceptance: str
+    proposal: str
+    status: str
+    agreement: str | None = None
+    name: str = "market.acceptance"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "agent": self.agent,
+            "acceptance": self.acceptance,
+            "proposal": self.proposal,
+            "status": self.status,
+            "agreement": self.agreement,
+        }
+
+
+Notice = MatchFound | AcceptanceNews
+
+
 class Subscription:
     """What a subscriber reads from: ``async for notice in sub`` or ``await sub.get()``."""
 
@@ -48,23 +77,23 @@ class Subscription:
         self.hub = hub
         self.agent = agent
         self.loop = asyncio.get_running_loop()
-        self.queue: asyncio.Queue[MatchFound] = asyncio.Queue(maxsize)
+        self.queue: asyncio.Queue[Notice] = asyncio.Queue(maxsize)
         self.dropped = 0
 
-    async def get(self) -> MatchFound:
+    async def get(self) -> Notice:
         return await self.queue.get()
 
-    def __aiter__(self) -> AsyncIterator[MatchFound]:
+    def __aiter__(self) -> AsyncIterator[Notice]:
         return self._iter()
 
-    async def _iter(self) -> AsyncIterator[MatchFound]:
+    async def _iter(self) -> AsyncIterator[Notice]:
         while True:
             yield await self.queue.get()
 
     def close(self) -> None:
         self.hub.unsubscribe(self)
 
-    def _offer(self, notice: MatchFound) -> None:
+    def _offer(self, notice: Notice) -> None:
         try:
             self.queue.put_nowait(notice)
         except asyncio.QueueFull:
@@ -87,7 +116,7 @@ class MatchStream:
         with self._lock, contextlib.suppress(ValueError):
             self._subs.remove(sub)
 
-    def publish(self, notice: MatchFound) -> None:
+    def publish(self, notice: Notice) -> None:
         with self._lock:
             subs = [s for s in self._subs if s.agent in (None, notice.agent)]
         for sub in subs:
@@ -115,13 +144,36 @@ def announce(store: Any, proposal_id: str, stream: MatchStream = STREAM) -> list
     return notices
 
 
+def announce_acceptance(
+    store: Any, acceptance_id: str, stream: MatchStream = STREAM
+) -> list[AcceptanceNews]:
+    """A pending acceptance goes to the publisher, a decided one to the acceptor."""
+    with store.engine.connect() as conn:
+        row = conn.execute(select(acceptances).where(acceptances.c.id == acceptance_id)).first()
+    if row is None:
+        return []
+    who = row.publisher if row.status == "pending" else row.acceptor
+    notice = AcceptanceNews(who, row.id, row.proposal, row.status, row.agreement)
+    stream.publish(notice)
+    return [notice]
+
+
 def announce_applied(
     store: Any, records: Iterable[Any], receipts: Iterable[Any], stream: MatchStream = STREAM
-) -> list[MatchFound]:
-    """After ``Ledger.append_many`` (replication): announce the proposals it just applied."""
-    out: list[MatchFound] = []
+) -> list[Notice]:
+    """After ``Ledger.append_many`` (replication): announce the proposals it just applied, and
+    the acceptances and the publishers' answers to them."""
+    out: list[Notice] = []
+    told: set[str] = set()  # an acceptance and its answer in one batch: the answer, once
     for rec, receipt in zip(records, receipts, strict=True):
         kind = rec.kind if hasattr(rec, "kind") else rec.get("kind")
-        if kind == "market.publish" and receipt.status == "applied":
+        if receipt.status != "applied":
+            continue
+        if kind == "market.publish":
             out.extend(announce(store, receipt.created["Proposal"], stream))
+        elif kind in ("market.accept", "market.confirm", "market.decline"):
+            aid = receipt.created["Acceptance"]
+            if aid not in told:
+                told.add(aid)
+                out.extend(announce_acceptance(store, aid, stream))
     return out

@@ -119,6 +119,29 @@ fulfilments = Table(
 )
 Index("ix_market_fulfilments_commitment", fulfilments.c.commitment)
 
+# An acceptance offer (``market.accept``, the acceptor's chain) and the publisher's verdict on it
+# (``market.confirm`` / ``market.decline``, the publisher's chain). The row is inserted by the
+# first and updated only by the second, which lists the first in its deps: one writer per field.
+acceptances = Table(
+    "market_acceptances",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("proposal", ID, nullable=False, index=True),  # the proposal accepted
+    Column("own", ID),  # the acceptor's own answering proposal, if any (its quantity reserved)
+    Column("acceptor", String(64), nullable=False, index=True),
+    Column("publisher", String(64), nullable=False, index=True),
+    Column("quantity", QTY, nullable=False),  # in the unit of the accepted intent
+    Column("unit", String(64), nullable=False),
+    Column("own_quantity", QTY),  # what was reserved of the own intent, in its unit
+    Column("note", Text),
+    Column("status", String(16), nullable=False),  # pending | confirmed | declined
+    Column("record", String(64), nullable=False),  # the market.accept record
+    Column("decided", String(64)),  # the market.confirm / market.decline record
+    Column("agreement", ID),
+    Column("reason", Text),
+    Column("created", String(40), nullable=False),
+)
+
 concepts = Table(
     "market_concepts",
     metadata,
@@ -130,7 +153,7 @@ concepts = Table(
 
 TABLES = (
     proposals, intents, intent_classes, withdrawals, agreements, commitments, fulfilments,
-    concepts,
+    concepts, acceptances,
 )  # fmt: skip
 
 for _t in TABLES:

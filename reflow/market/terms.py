@@ -1,5 +1,9 @@
 """What accepting a proposal commits both sides to: the Agreement and its Commitments.
 
+The acceptance asks (``accepted_terms``: judged on what never changes); the publisher's
+confirmation decides (``commitments_for``: judged on its own intent's quantity, which only the
+publisher's chain decreases).
+
 The accepted proposal's terms rule: its primary intent says what is given (and how much is
 still available), its reciprocal intents say what is given back. For a ``unitBased`` proposal
 the reciprocal quantities are per unit of the primary intent's quantity and are scaled by what
@@ -16,6 +20,7 @@ from reflow.errors import NotFound, RuleViolation, UnitError
 from reflow.ledger.changes import Changes, VfObject
 from reflow.ledger.context import Context
 from reflow.market.model import (
+    Lookup,
     available,
     intent_rows,
     is_work,
@@ -28,15 +33,15 @@ from reflow.vf.measure import Measure
 from reflow.vf.units import convert
 
 
-def _primary(ctx: Context, proposal: VfObject, where: str) -> VfObject:
+def primary_intent(lookup: Lookup, proposal: VfObject, where: str) -> VfObject:
     ids = proposal.data.get("publishes") or []
-    intent = ctx.view.object(ids[0]) if ids else None
+    intent = lookup(ids[0]) if ids else None
     if intent is None:
         raise NotFound("the proposal publishes no intent", field=where)
     return intent
 
 
-def _in_unit(q: Measure, unit: str, where: str) -> Decimal:
+def in_unit(q: Measure, unit: str, where: str) -> Decimal:
     try:
         return convert(q.value, q.unit, unit)
     except UnitError as exc:
@@ -47,7 +52,7 @@ def _in_unit(q: Measure, unit: str, where: str) -> Decimal:
         ) from None
 
 
-def _take(intent: VfObject, q: Decimal, where: str, *, check_minimum: bool) -> Measure:
+def take(intent: VfObject, q: Decimal, where: str, *, check_minimum: bool) -> Measure:
     """Check ``q`` (in the intent's unit) against what is left; return what remains."""
     left = available(intent.data)
     if left is None:
@@ -83,19 +88,17 @@ def _scaled(recip: dict[str, Any], factor: Decimal | None) -> Measure | None:
     return Measure(base.value * factor, base.unit)
 
 
-def commitments_for(
-    ctx: Context,
-    theirs: VfObject,
-    owner: str,
-    own: VfObject | None,
-    agent: str,
-    quantity: Measure,
-    note: str | None,
-) -> Changes:
-    rec = ctx.record
-    t_intent = _primary(ctx, theirs, "body.proposal")
+def accepted_terms(
+    lookup: Lookup, theirs: VfObject, own: VfObject | None, quantity: Measure, when: str
+) -> tuple[VfObject, Measure, VfObject | None, Measure | None]:
+    """What an acceptance asks for: (their intent, how much of it, own intent, how much of it).
+
+    Judged only on what never changes once published (the intents' units, kinds and ends), so
+    every node reaches the same verdict whatever else it has applied.
+    """
+    t_intent = primary_intent(lookup, theirs, "body.proposal")
     ends = norm_time(t_intent.data.get("hasEnd"))
-    if ends is not None and ends < (norm_time(rec.created) or ""):
+    if ends is not None and ends < when:
         raise RuleViolation(
             f"the intent ended at {t_intent.data['hasEnd']}",
             field="body.proposal",
@@ -104,20 +107,61 @@ def commitments_for(
     t_unit = available(t_intent.data)
     if t_unit is None:
         raise RuleViolation("the intent has no quantity", field="body.proposal", rule="quantity")
-    q = _in_unit(quantity, t_unit.unit, "body.quantity")
-    taken = [(t_intent, theirs, owner, _take(t_intent, q, "body.quantity", check_minimum=True))]
+    q = Measure(in_unit(quantity, t_unit.unit, "body.quantity"), t_unit.unit)
+    if own is None:
+        return t_intent, q, None, None
+    o_intent = primary_intent(lookup, own, "body.own")
+    if is_work(o_intent.data) != is_work(t_intent.data):
+        raise RuleViolation(
+            "a skill answers a skill and a resource a resource",
+            field="body.own",
+            rule="same-kind",
+        )
+    o_unit = available(o_intent.data)
+    o_q = Measure(in_unit(quantity, o_unit.unit if o_unit else t_unit.unit, "body.quantity"),
+                  o_unit.unit if o_unit else t_unit.unit)  # fmt: skip
+    return t_intent, q, o_intent, o_q
+
+
+def decrease(
+    ctx: Context, intent: VfObject, proposal: VfObject, who: str, rest: Measure
+) -> Changes:
+    """The intent with ``rest`` left available, and its projection rows."""
+    new = _taken(ctx, intent, rest)
+
+    def lookup(oid: str) -> VfObject | None:
+        return new if oid == new.id else ctx.view.object(oid)
+
+    return Changes(objects={new.id: new}, rows=intent_rows(lookup, new, proposal, who, "primary"))
+
+
+def commitments_for(
+    ctx: Context,
+    theirs: VfObject,
+    owner: str,
+    own: VfObject | None,
+    agent: str,
+    quantity: Measure,
+    note: str | None,
+    where: str = "body.acceptance",
+) -> Changes:
+    """The Agreement, judged and signed by the publisher: its own intent's quantity decreases.
+
+    The own intent (the acceptor's) was reserved by the acceptance itself, on the acceptor's
+    chain; here it is only named as satisfied.
+    """
+    rec = ctx.record
+    t_intent = primary_intent(ctx.view.object, theirs, "body.proposal")
+    t_unit = available(t_intent.data)
+    if t_unit is None:
+        raise RuleViolation("the intent has no quantity", field=where, rule="quantity")
+    q = in_unit(quantity, t_unit.unit, where)
+    rest = take(t_intent, q, where, check_minimum=True)
+    satisfied = [t_intent.id]
     giver = t_intent
     if own is not None:
-        o_intent = _primary(ctx, own, "body.own")
-        if is_work(o_intent.data) != is_work(t_intent.data):
-            raise RuleViolation(
-                "a skill answers a skill and a resource a resource",
-                field="body.own",
-                rule="same-kind",
-            )
-        o_unit = available(o_intent.data)
-        o_q = _in_unit(quantity, o_unit.unit if o_unit else t_unit.unit, "body.quantity")
-        taken.append((o_intent, own, agent, _take(o_intent, o_q, "body.own", check_minimum=False)))
+        o_intent = primary_intent(ctx.view.object, own, "body.own")
+        satisfied.append(o_intent.id)
         if theirs.data["purpose"] == "request":
             giver = o_intent
     offer = theirs.data["purpose"] == "offer"
@@ -130,7 +174,7 @@ def commitments_for(
         "receiver": receiver,
         qfield: Measure(q, t_unit.unit).to_vf(),
         "clauseOf": agreement_id,
-        "satisfies": [i.id for i, *_ in taken],
+        "satisfies": satisfied,
         "created": rec.created,
     }
     for key in ("resourceConformsTo", "resourceClassifiedAs", "atLocation"):
@@ -193,12 +237,5 @@ def commitments_for(
          {"id": agreement_id, "proposal": theirs.id, "own": own.id if own else None,
           "accepted_by": agent, "record": rec.hash, "created": rec.created})
     )  # fmt: skip
-    for intent, proposal, who, rest in taken:
-        new = _taken(ctx, intent, rest)
-        changes.objects[new.id] = new
-
-        def lookup(oid: str, _new: VfObject = new) -> VfObject | None:
-            return _new if oid == _new.id else ctx.view.object(oid)
-
-        changes.rows.extend(intent_rows(lookup, new, proposal, who, "primary"))
+    changes.merge(decrease(ctx, t_intent, theirs, owner, rest))
     return changes
