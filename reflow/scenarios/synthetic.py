@@ -52,6 +52,8 @@ class CityWorkload(Workload):
                 self.step()
                 self.records.clear()  # the deliberately invalid records: not for a city
             batch, self.out = self.out[: events - made], []
+            for agent in self.agents:  # what is used up is forgotten: memory follows live stock
+                agent.held = {rid: q for rid, q in agent.held.items() if q > 0}
             made += len(batch)
             yield batch
 
