@@ -43,3 +43,28 @@ def test_offer_request_match_accept_from_the_cli(tmp_path: Path) -> None:
                                   "--json"])  # fmt: skip
     assert refused.exit_code == 1
     assert json.loads(refused.output)["error"]["rule"] == "open-proposal"
+
+
+def test_an_acceptance_of_a_sealed_publisher_waits_for_its_confirm(tmp_path: Path) -> None:
+    d = ["--data-dir", str(tmp_path / "node")]
+    _run("init", *d)
+    lock = ["--passphrase", "s3cret-words"]
+    shop = _run("agent", "add", "--type", "Organization", "--name", "Workshop", *lock, *d)["id"]
+    maker = _run("agent", "add", "--type", "Organization", "--name", "Maker", *d)["id"]
+    offer = _run("offer", "--as", shop, "--quantity", "40 kg", "--class", C["cotton"],
+                 *lock, *d)["proposal"]  # fmt: skip
+    # the shop's key is sealed: the node cannot confirm for it, the acceptance waits
+    first = _run("accept", offer, "--as", maker, "--quantity", "25 kg", *d)
+    second = _run("accept", offer, "--as", maker, "--quantity", "5 kg", *d)
+    assert (first["status"], first["agreement"]) == ("pending", None)
+    waiting = _run("acceptances", shop, *d)
+    assert [w["id"] for w in waiting] == [first["acceptance"], second["acceptance"]]
+    done = _run("confirm", first["acceptance"], "--as", shop, *lock, *d)
+    assert done["status"] == "confirmed" and done["commitments"][0]["quantity"] == "25"
+    no = _run("decline", second["acceptance"], "--as", shop, "--reason", "too small", *lock, *d)
+    assert no["status"] == "declined"
+    assert _run("acceptances", shop, *d) == []
+    refused = runner.invoke(app, ["confirm", second["acceptance"], "--as", shop, *lock, *d,
+                                  "--json"])  # fmt: skip
+    assert refused.exit_code == 1
+    assert json.loads(refused.output)["error"]["rule"] == "pending-acceptance"

@@ -1,4 +1,5 @@
-"""Market commands: offer, request, matches, accept, withdraw, proposals, agreement.
+"""Market commands: offer, request, matches, accept, confirm, decline, acceptances, withdraw,
+proposals, agreement.
 
 Each command parses its flags, calls ``reflow.market.service`` and renders the answer (a Rich
 table, or ``--json``). A refusal prints its field and rule and exits with status 1.
@@ -134,17 +135,78 @@ def accept_cmd(
     db: DbUrl = None,
     as_json: AsJson = False,
 ) -> None:
-    """Accept a proposal: an agreement with commitments on both sides."""
+    """Accept a proposal: confirmed at once if this node holds the publisher's key, else pending."""
     with opened(data_dir, db, as_json) as node:
         key = signing_key(node, agent, passphrase)
         out = service.accept(
             node, key, proposal, parse_quantity(quantity, "--quantity"), own=own, note=note
         )
-        status = service.agreement_status(node.store, out["agreement"])
+        _show_decision(node, out, as_json)
+
+
+def _show_decision(node: Any, out: dict[str, Any], as_json: bool) -> None:
+    head = {"acceptance": out["acceptance"], "status": out["status"]}
+    if out["status"] != "confirmed":
+        if as_json:
+            print(json.dumps({**head, "agreement": None}))
+        else:
+            console.print(f"acceptance [bold]{out['acceptance']}[/] is {out['status']}")
+        return
+    status = {**head, **service.agreement_status(node.store, out["agreement"])}
     if as_json:
         print(json.dumps(status))
-    else:
-        _print_agreement(status)
+        return
+    console.print(f"acceptance [bold]{out['acceptance']}[/] is confirmed")
+    _print_agreement(status)
+
+
+def confirm_cmd(
+    acceptance: Annotated[str, typer.Argument(help="an acceptance of your proposal")],
+    agent: AsAgent,
+    passphrase: Passphrase = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Confirm an acceptance of your proposal: the agreement, and the quantity taken."""
+    with opened(data_dir, db, as_json) as node:
+        out = service.confirm(node, signing_key(node, agent, passphrase), acceptance)
+        _show_decision(node, out, as_json)
+
+
+def decline_cmd(
+    acceptance: Annotated[str, typer.Argument(help="an acceptance of your proposal")],
+    agent: AsAgent,
+    reason: Annotated[str | None, typer.Option(help="why, for the acceptor")] = None,
+    passphrase: Passphrase = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Decline an acceptance of your proposal: nothing is taken."""
+    with opened(data_dir, db, as_json) as node:
+        out = service.decline(node, signing_key(node, agent, passphrase), acceptance, reason)
+        _show_decision(node, out, as_json)
+
+
+def acceptances_cmd(
+    agent: Annotated[str, typer.Argument(help="a publisher's agent id")],
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """The acceptances of an agent's proposals waiting for its answer."""
+    with opened(data_dir, db, as_json) as node:
+        rows = service.pending_acceptances(node.store, agent)
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table(title="Pending acceptances")
+    for col in ("acceptance", "proposal", "acceptor", "quantity"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["id"], r["proposal"], r["acceptor"][:12], f"{r['quantity']} {r['unit']}")
+    console.print(table)
 
 
 def _print_agreement(status: dict[str, Any]) -> None:
@@ -248,6 +310,9 @@ def register(app: typer.Typer) -> None:
     app.command(name="request")(_publisher("request"))
     app.command(name="matches")(matches_cmd)
     app.command(name="accept")(accept_cmd)
+    app.command(name="confirm")(confirm_cmd)
+    app.command(name="decline")(decline_cmd)
+    app.command(name="acceptances")(acceptances_cmd)
     app.command(name="withdraw")(withdraw_cmd)
     app.command(name="proposals")(proposals_cmd)
     app.command(name="agreement")(agreement_cmd)
