@@ -53,13 +53,24 @@ def _obj(body: Any, allowed: set[str], where: str) -> dict[str, Any]:
     return body
 
 
+_REF_FIELDS: dict[str, list[tuple[str, str, bool]]] = {
+    name: [(k, f.ref, f.kind == "refs") for k, f in get_type(name).fields.items() if f.ref]
+    for name in ("Process", "Commitment")
+}
+
+
 def _refs(ctx: Context, type_name: str, data: dict[str, Any], where: str, local: set[str]) -> None:
-    for key, ref_type, ref_id in get_type(type_name).references(data):
-        if ref_id in local:
+    """Every reference exists; each id is looked up once per record (``local`` remembers)."""
+    for key, ref_type, many in _REF_FIELDS[type_name]:
+        value = data.get(key)
+        if value is None:
             continue
-        if not ctx.view.exists(ref_type, ref_id):
-            raise NotFound(f"no {ref_type} {ref_id!r}", field=f"{where}.{key}")
-        local.add(ref_id)  # checked once per record: a plan names the same agents many times
+        for ref_id in value if many else (value,):
+            if ref_id in local:
+                continue
+            if not ctx.view.exists(ref_type, ref_id):
+                raise NotFound(f"no {ref_type} {ref_id!r}", field=f"{where}.{key}")
+            local.add(ref_id)
 
 
 def _time(value: Any, where: str) -> str:
