@@ -186,14 +186,17 @@ def acceptance(store: Any, acceptance_id: str) -> dict[str, Any]:
     return _shown(store, dict(row._mapping))
 
 
-def pending_acceptances(store: Any, agent: str) -> list[dict[str, Any]]:
-    """The acceptances of ``agent``'s proposals waiting for its answer, oldest first."""
+def pending_acceptances(
+    store: Any, agent: str | None, *, proposal: str | None = None
+) -> list[dict[str, Any]]:
+    """The acceptances of ``agent``'s proposals (or of one proposal) waiting for an answer."""
+    query = select(acceptances).where(acceptances.c.status == "pending")
+    if agent is not None:
+        query = query.where(acceptances.c.publisher == agent)
+    if proposal is not None:
+        query = query.where(acceptances.c.proposal == proposal)
     with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(acceptances)
-            .where(acceptances.c.publisher == agent, acceptances.c.status == "pending")
-            .order_by(acceptances.c.created, acceptances.c.id)
-        ).all()
+        rows = conn.execute(query.order_by(acceptances.c.created, acceptances.c.id)).all()
     shown = [_shown(store, dict(r._mapping)) for r in rows]
     return [r for r in shown if r["status"] == "pending"]
 

@@ -119,6 +119,8 @@ def routes(web: Web) -> list[Route]:
             authorName=name_of(store, prop.author), intents=intents, matches=found,
             agreements=[dict(a._mapping) for a in deals], errors=errors,
             published=request.query_params.get("published"),
+            pending=request.query_params.get("pending"),
+            waiting=service.pending_acceptances(store, None, proposal=pid),
         )  # fmt: skip
 
     async def proposal(request: Request) -> Response:
@@ -137,7 +139,29 @@ def routes(web: Web) -> list[Route]:
                                  own=str(form.get("own") or "") or None)  # fmt: skip
         except ReflowError as exc:
             return detail(request, pid, field_errors(exc, ["quantity", "own"]), REFUSED)
+        if out["agreement"] is None:  # the publisher signs elsewhere: it confirms later
+            return web.redirect(f"/market/{pid}?pending={out['acceptance']}")
         return web.redirect(f"/agreements/{out['agreement']}")
+
+    async def decide(request: Request) -> Response:
+        """The publisher's answer to a pending acceptance: confirm or decline."""
+        aid, verb = request.path_params["id"], request.path_params["verb"]
+        form = await request.form()
+        try:
+            if verb not in ("confirm", "decline"):
+                raise NotFound(f"no answer {verb!r}", field="verb")
+            pid = service.acceptance(store, aid)["proposal"]
+        except NotFound as exc:
+            return web.page(request, "error.html", 404, message=exc.message)
+        try:
+            user = web.sessions.require(request, str(form.get("csrf") or ""))
+            if verb == "confirm":
+                out = service.confirm(web.node, user.key, aid)
+                return web.redirect(f"/agreements/{out['agreement']}")
+            service.decline(web.node, user.key, aid, str(form.get("reason") or "") or None)
+        except ReflowError as exc:
+            return detail(request, pid, field_errors(exc, []), REFUSED)
+        return web.redirect(f"/market/{pid}")
 
     async def withdraw(request: Request) -> Response:
         pid = request.path_params["id"]
@@ -165,5 +189,6 @@ def routes(web: Web) -> list[Route]:
         Route("/market/{id}", proposal, methods=["GET"]),
         Route("/market/{id}/accept", accept, methods=["POST"]),
         Route("/market/{id}/withdraw", withdraw, methods=["POST"]),
+        Route("/acceptances/{id}/{verb:str}", decide, methods=["POST"]),
         Route("/agreements/{id}", agreement, methods=["GET"]),
     ]
