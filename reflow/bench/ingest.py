@@ -24,6 +24,7 @@ import nacl.signing
 from reflow.ledger.keys import KeyPair, b58decode
 from reflow.ledger.ledger import Ledger
 from reflow.ledger.records import derive_id, sign_record
+from reflow.plugins import load_plugins
 from reflow.store.sqlstore import SqlStore
 
 NETWORK = "bench-network"
@@ -168,6 +169,7 @@ def run(
     url: str, events: int, *, agents: int = 200, seed: int = 7,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
+    load_plugins()  # measure a real node: every service's policies and projections are on
     wl = Workload(agents, seed)
     t0 = time.perf_counter()
     records = wl.build(events)
