@@ -242,3 +242,36 @@ def test_inventory_at_the_stage_a_flow_asks_for_is_netted_there(node: Node) -> N
     assert (collected["gross"], collected["netted"], collected["net"]) == ("150", "30", "120")
     raw = _netting(out, ids["garments"])
     assert (raw["gross"], raw["netted"], raw["net"]) == ("120", "100", "20")
+
+
+def test_a_van_on_another_plans_trip_is_not_free_then(planned) -> None:
+    """The first plan uses the van for the collection on 7 March: a plan collecting a week
+    later gets the van; one collecting at the same time as the first finds no vehicle."""
+    s, ids, _out, _show = planned
+    shop = s.agent("Second shop", "Organization")
+    s.stock(shop, ids["garments"], 60, s.place(shop, "bin C", "52.3400", "4.8800"))
+    later = service.plan_from_demand(
+        s.node,
+        s.keys[s.coord],
+        ids["panel"],
+        qty(5, "om2:one"),
+        NOW + timedelta(days=17),
+        s.hub,
+        now=NOW,
+        publish=False,
+    )
+    assert [u for u in later["unmet"] if u["what"] == "transport"] == []
+    shown = service.show(s.node.store, later["plan"])
+    assert [c["resource"] for c in _commitments(shown, "use")] == [ids["van"]]
+    same = service.plan_from_demand(
+        s.node,
+        s.keys[s.coord],
+        ids["panel"],
+        qty(5, "om2:one"),
+        NOW + timedelta(days=10),
+        s.hub,
+        now=NOW,
+        publish=False,
+    )
+    [carry] = [u for u in same["unmet"] if u["what"] == "transport"]
+    assert "another plan's trip" in carry["why"]

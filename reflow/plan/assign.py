@@ -76,6 +76,7 @@ class Load:
     items: list[Item]
     frm: tuple[float, float] | None
     to: tuple[float, float] | None
+    window: tuple[datetime, datetime] | None = None  # when the trip happens (None: unknown)
 
     @property
     def mass_kg(self) -> Decimal:
@@ -111,6 +112,14 @@ def available_for(need: WorkNeed, offer: Offer) -> bool:
     if offer.ends is not None and offer.ends <= need.begins:
         return False
     return not (offer.begins is not None and offer.begins >= need.ends)
+
+
+def free_then(load: Load, vehicle: Vehicle) -> bool:
+    """The vehicle is not on another plan's trip while this load travels."""
+    if load.window is None:
+        return True
+    b, e = load.window
+    return all(e <= busy_b or busy_e <= b for busy_b, busy_e in vehicle.busy)
 
 
 def solve(
@@ -198,6 +207,7 @@ def solve(
             km = _km(ld.frm, v.lat, v.long) + (
                 haversine_km(*ld.frm, *ld.to) if ld.frm and ld.to else 0.0
             )
+            free = free_then(ld, v)
             cand.setdefault(ld.id, []).append(
                 {
                     "vehicle": v.id,
@@ -205,9 +215,10 @@ def solve(
                     "capacityKg": str(v.capacity_kg),
                     "distanceKm": round(km, 3),
                     "fits": kg <= v.capacity_kg,
+                    "free": free,
                 }
             )
-            if kg > v.capacity_kg:
+            if kg > v.capacity_kg or not free:
                 continue
             z = m.new_bool_var(f"z_{ld.id}_{v.id}")
             opts.append((v, z, km))

@@ -30,7 +30,7 @@ from reflow.market.matching import haversine_km
 from reflow.market.tables import fulfilments, intents
 from reflow.plan.explode import Allocation, Netter
 from reflow.plan.recipes import CLASS, HOUR, Key
-from reflow.plan.tables import cancellations, commitments, reservations
+from reflow.plan.tables import cancellations, commitments, processes, reservations
 from reflow.store.schema import resources, vf_objects
 from reflow.vf.units import compatible, convert
 
@@ -80,6 +80,7 @@ class Vehicle:
     capacity_kg: Decimal
     lat: float | None
     long: float | None
+    busy: list[tuple[datetime, datetime]] = field(default_factory=list)  # other plans' trips
 
 
 @dataclass(slots=True)
@@ -227,7 +228,28 @@ def load(store: Any, specs: Iterable[str], exclude: frozenset[str] = frozenset()
                 stock.setdefault(f"{CLASS}{uri}", []).append(s)
         reserved = _reserved(conn, exclude)
         offers = _offers(conn, exclude)
+        _busy(conn, vehicles, exclude)
     return PlanData(places, spec_data, stock, reserved, offers, vehicles)
+
+
+def _busy(conn: Any, vehicles: list[Vehicle], exclude: frozenset[str]) -> None:
+    """When live plans already use each vehicle: the windows of their transport processes."""
+    by_id = {v.id: v for v in vehicles}
+    if not by_id:
+        return
+    rows = conn.execute(
+        select(commitments.c.resource, processes.c.begins, processes.c.ends)
+        .join(processes, processes.c.id == commitments.c.process)
+        .where(
+            commitments.c.role == "use",
+            commitments.c.resource.in_(sorted(by_id)),
+            _live(commitments.c.id, exclude),
+        )
+    )
+    for r in rows:
+        begins, ends = parse_time(r.begins), parse_time(r.ends)
+        if begins is not None and ends is not None:
+            by_id[r.resource].busy.append((begins, ends))
 
 
 def _capacity(classes: list[str]) -> Decimal | None:

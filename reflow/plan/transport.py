@@ -16,6 +16,8 @@ from reflow.plan.explode import Explosion, up
 from reflow.plan.model import KMH, LOCAL_KM, Demand, Draft, first_consumer, iso, km, q
 from reflow.store.codec import dec_text
 
+LEG_WINDOW = timedelta(hours=4)  # a leg the planner adds runs within 4 h before its consumer
+
 
 def loads(ex: Explosion, data: PlanData, at: tuple[float, float] | None) -> list[Load]:
     """Allocations away from the plan's place, one load per pickup place (a stop), split into
@@ -52,7 +54,15 @@ def loads(ex: Explosion, data: PlanData, at: tuple[float, float] | None) -> list
             elif load.target is not None and (first is None or _earlier(ex, first.id, load.target)):
                 load.target = first.id if first else None
             load.items.append(item)
-    return list(groups.values())
+    out = list(groups.values())
+    for load in out:  # when the trip happens, to keep vehicles off two plans' trips at once
+        if not load.process.startswith("leg:"):
+            p = ex.processes[load.process]
+            load.window = (p.begins, p.ends)  # type: ignore[assignment]
+        elif load.target is not None:
+            t = ex.processes[load.target].begins
+            load.window = (t - LEG_WINDOW, t)  # type: ignore[operator]
+    return out
 
 
 def _earlier(ex: Explosion, a: str, b: str) -> bool:
@@ -75,7 +85,8 @@ def transport(
                     "quantity": dec_text(i.quantity),
                     "unit": i.unit,
                     "massKg": dec_text(up(i.mass_kg)),
-                    "why": f"{len(cands)} vehicles; none has {dec_text(up(ld.mass_kg))} kg free",
+                    "why": f"{len(cands)} vehicles; none can take {dec_text(up(ld.mass_kg))} "
+                    "kg then (capacity, or on another plan's trip)",
                 }
                 for i in ld.items
             )
@@ -107,7 +118,12 @@ def transport(
             "massKg": dec_text(up(ld.mass_kg)),
             "distanceKm": km(dist),
             "alternatives": [
-                {**c, "fits": str(c["fits"]), "distanceKm": km(c["distanceKm"])}
+                {
+                    **c,
+                    "fits": str(c["fits"]),
+                    "free": str(c["free"]),
+                    "distanceKm": km(c["distanceKm"]),
+                }
                 for c in sorted(cands, key=lambda c: c["distanceKm"])
                 if c["vehicle"] != vehicle.id
             ][:3],
