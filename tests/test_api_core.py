@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from api_support import Api, qty
 
+from reflow.client import ApiError
 from reflow.node import Node
 
 
@@ -234,3 +235,22 @@ def test_an_agent_lists_what_it_holds_and_did(api: Api) -> None:
     assert bobs["economicEvents"]["pageInfo"]["totalCount"] == 1
     annas = api.client().query(q, {"id": anna})["agent"]
     assert annas["economicEvents"]["pageInfo"]["totalCount"] == 2
+
+
+def test_the_accountable_agent_describes_a_resource(api: Api) -> None:
+    anna, bob = api.agent("Anna"), api.agent("Bob")
+    wood = api.spec(anna, "wood")
+    plank = api.event(
+        anna, {"name": "plank"}, action="raise", provider=anna, receiver=anna,
+        resourceConformsTo=wood, resourceQuantity=qty(3),
+    )["economicResource"]["id"]  # fmt: skip
+    q = """mutation($r: EconomicResourceUpdateParams!) { updateEconomicResource(resource: $r) {
+             economicResource { name note classifiedAs
+                                accountingQuantity { hasNumericalValue } } } }"""
+    change = {"id": plank, "name": "oak plank", "note": "dry", "classifiedAs": ["urn:wood:oak"]}
+    out = api.as_(anna).query(q, {"r": change})["updateEconomicResource"]["economicResource"]
+    assert out == {"name": "oak plank", "note": "dry", "classifiedAs": ["urn:wood:oak"],
+                   "accountingQuantity": {"hasNumericalValue": "3"}}  # fmt: skip
+    with pytest.raises(ApiError) as err:
+        api.as_(bob).query(q, {"r": {"id": plank, "name": "mine"}})
+    assert err.value.errors[0]["extensions"]["rule"] == "accountable-describes"

@@ -143,3 +143,22 @@ def test_unknown_references_are_not_found(api: Api) -> None:
 
 def test_only_post_serves_graphql(api: Api) -> None:
     assert api.http.get("/api").status_code == 405
+
+
+def test_text_no_database_can_store_is_refused_at_the_edge(api: Api) -> None:
+    q = 'query { agreementBundle(id: "\\u0000") { id } }'
+    status, out = _post(api, json.dumps({"query": q}).encode())
+    assert status == 400 and _ext(out)["rule"] == "valid-text"
+    q = "query($id: ID!) { economicResource(id: $id) { id } }"
+    status, out = _post(api, json.dumps({"query": q, "variables": {"id": "a\x00b"}}).encode())
+    assert status == 400 and (_ext(out)["field"], _ext(out)["rule"]) == ("variables", "valid-text")
+    status, out = _post(api, b'{"query": "{ actions { id } }", "variables": {"x": "\\ud800"}}')
+    assert status == 400 and _ext(out)["rule"] == "valid-text"
+
+
+@pytest.mark.parametrize("value", ["1e999999", "1" * 61, "NaN", "Infinity", "1e-99"])
+def test_decimals_are_bounded(api: Api, value: str) -> None:
+    q = """query($d: Decimal) {
+      economicResources(filter: {nearLat: $d, nearLong: "1"}) { edges { cursor } } }"""
+    status, out = _post(api, json.dumps({"query": q, "variables": {"d": value}}).encode())
+    assert status == 400 and _ext(out)["code"] == "BAD_USER_INPUT"

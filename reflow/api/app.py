@@ -42,7 +42,7 @@ from starlette.routing import BaseRoute, Route
 from reflow.api.auth import Unauthenticated, request_signer, require_signer
 from reflow.api.context import RequestContext
 from reflow.api.error_shape import error_body, graphql_error, reflow_error
-from reflow.api.limits import LIMITS, Limits, check_document
+from reflow.api.limits import LIMITS, Limits, check_document, has_nul, no_nul
 from reflow.api.loaders import Loaders
 from reflow.api.nodes import unit_node
 from reflow.api.schema import build_schema, type_defs
@@ -148,6 +148,8 @@ class GraphQLEndpoint:
             msg = "variables must be an object and operationName a string"
             body_ = error_body("BAD_REQUEST", msg, field="variables", rule="graphql-request")
             return _json(body_, 400)
+        if has_nul(variables):
+            return _json({"errors": [reflow_error(no_nul("variables"))]}, 400)
         try:
             signer = request_signer(request.headers, body)
         except Unauthenticated as exc:

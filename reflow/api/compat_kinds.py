@@ -1,4 +1,7 @@
-"""``vf.relation``: the 0.x join records (Fulfillment, Satisfaction, Settlement) after the fact.
+"""``vf.relation`` and ``vf.resourceUpdate``: what vf-graphql clients write that VF 1.0's
+events and objects do not cover.
+
+``vf.relation``: the 0.x join records (Fulfillment, Satisfaction, Settlement) after the fact.
 
 VF 1.0 says an event ``fulfills`` a commitment, ``satisfies`` an intent or ``settles`` a claim as
 properties of the event itself, and events are never changed. A client written for vf-graphql
@@ -11,6 +14,8 @@ effortQuantity?, note?}}``. Registered on every node through ``reflow.plugins``.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from reflow.errors import AuthorisationError, NotFound, RuleViolation
 from reflow.ledger.changes import Changes, VfObject
@@ -78,6 +83,57 @@ def record_relation(ctx: Context) -> Changes:
     return Changes(objects={obj.id: obj}, created={kind: obj.id})
 
 
+# What ``vf.resourceUpdate`` may change: descriptive fields only, never quantities, holders,
+# place or containment (those change only through events).
+RESOURCE_FIELDS = {
+    "name": "name", "note": "note", "image": "image", "trackingIdentifier": "tracking_identifier",
+    "classifiedAs": "classified_as",
+}  # fmt: skip
+
+
+def update_resource(ctx: Context) -> Changes:
+    """``vf.resourceUpdate`` {id, data}: the accountable agent edits a resource's description."""
+    body = ctx.record.body
+    resource = ctx.view.resource(body.get("id")) if isinstance(body.get("id"), str) else None
+    if resource is None:
+        raise NotFound(f"no EconomicResource {body.get('id')!r}", field="body.id")
+    if resource.primary_accountable not in ctx.acting:
+        raise AuthorisationError(
+            "only the resource's primary accountable agent may change its description",
+            field="body.id",
+            rule="accountable-describes",
+        )
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise RuleViolation("data must be an object", field="body.data", rule="type")
+    changes: dict[str, object] = {}
+    for key, value in data.items():
+        if key not in RESOURCE_FIELDS:
+            raise RuleViolation(
+                f"an EconomicResource's {key} changes only through events",
+                field=f"body.data.{key}",
+                rule="described-fields",
+            )
+        if key == "classifiedAs":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise RuleViolation(
+                    "classifiedAs must be a list of URIs", field="body.data.classifiedAs",
+                    rule="type",
+                )  # fmt: skip
+            changes["classified_as"] = tuple(value)
+        elif value is not None and not (isinstance(value, str) and value.strip()):
+            raise RuleViolation(f"{key} must be text", field=f"body.data.{key}", rule="type")
+        else:
+            changes[RESOURCE_FIELDS[key]] = value
+    new = replace(resource, **changes)  # type: ignore[arg-type]
+    return Changes(resources={new.id: new})
+
+
+register_kind(
+    "vf.resourceUpdate",
+    update_resource,
+    "the accountable agent changes a resource's name, note, image, tracking id or classification",
+)
 register_kind(
     "vf.relation",
     record_relation,

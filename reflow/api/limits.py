@@ -17,6 +17,9 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
+    Visitor,
+    visit,
 )
 
 from reflow.errors import RuleViolation
@@ -34,8 +37,49 @@ class Limits:
 LIMITS = Limits()
 
 
+class _NulFinder(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_string_value(self, node: StringValueNode, *_: object) -> None:
+        if _bad_text(node.value):
+            self.found = True
+
+
+def _bad_text(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800")
+        return True
+    return False
+
+
+def has_nul(value: object) -> bool:
+    """Whether a JSON value holds text no database can store: NUL, or lone surrogates."""
+    if isinstance(value, str):
+        return _bad_text(value)
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def no_nul(where: str) -> RuleViolation:
+    return RuleViolation(
+        "text may not contain NUL characters or lone surrogates", field=where, rule="valid-text"
+    )
+
+
 def check_document(document: DocumentNode, limits: Limits = LIMITS) -> None:
     """Raise if an operation nests deeper or selects more fields than the limits allow."""
+    finder = _NulFinder()
+    visit(document, finder)
+    if finder.found:
+        raise no_nul("query")
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }

@@ -16,6 +16,10 @@ from ariadne import ScalarType
 from reflow.errors import RuleViolation
 from reflow.vf.units import plain_decimal
 
+# No quantity needs more; without a bound, "1e999999" would expand to a million digits.
+MAX_EXPONENT = 40
+MAX_DIGITS = 60
+
 decimal_scalar = ScalarType("Decimal")
 datetime_scalar = ScalarType("DateTime")
 uri_scalar = ScalarType("URI")
@@ -41,6 +45,12 @@ def parse_decimal(value: Any) -> str:
         raise RuleViolation(f"{value!r} is not a decimal number", rule="decimal") from None
     if not number.is_finite():
         raise RuleViolation("a decimal must be finite", rule="decimal")
+    if number and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
+        raise RuleViolation(
+            f"a decimal must be between 1e-{MAX_EXPONENT} and 1e{MAX_EXPONENT}", rule="decimal"
+        )
+    if len(number.as_tuple().digits) > MAX_DIGITS:
+        raise RuleViolation(f"a decimal has at most {MAX_DIGITS} digits", rule="decimal")
     return format(plain_decimal(number), "f")
 
 

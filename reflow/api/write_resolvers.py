@@ -150,6 +150,15 @@ def resolve_create_event(
     }
 
 
+@mutation.field("updateEconomicResource")
+def resolve_update_resource(_: Any, info: Info, resource: dict[str, Any]) -> dict[str, Any]:
+    ctx = ctx_of(info)
+    data = dict(resource)
+    resource_id = data.pop("id")
+    ctx.submit(ctx.signer_key(), "vf.resourceUpdate", {"id": resource_id, "data": clean(data)})
+    return {"economicResource": ctx.loaders.resources.get(resource_id)}
+
+
 @mutation.field("createUnit")
 def resolve_create_unit(_: Any, info: Info, unit: dict[str, Any]) -> dict[str, Any]:
     """Every node must convert quantities alike, so units are the fixed OM2 table."""
