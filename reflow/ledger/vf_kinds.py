@@ -126,9 +126,9 @@ def record_event(ctx: Context) -> Changes:
     outcome = judge(
         ev, new, ctx.view,
         event_id=ctx.id("event"), new_resource_id=ctx.id("resource"), new_to_id=ctx.id("to"),
-        acting=ctx.acting, author=ctx.author,
+        acting=ctx.acting, author=ctx.author, record=ctx.record.hash,
     )  # fmt: skip
-    event = replace(outcome.event, record=ctx.record.hash)
+    event = outcome.event
     changes = Changes(resources=outcome.resources, events={event.id: event})
     changes.created["EconomicEvent"] = outcome.event.id
     if outcome.event.corrects:

@@ -572,11 +572,12 @@ def judge(
     new_to_id: str,
     acting: frozenset[str],
     author: str,
+    record: str | None = None,
 ) -> Outcome:
     """Validate ``ev`` against ``view`` and compute its effects; raise if any rule refuses it.
 
     ``acting`` is the set of agents the record's signer may act as (itself and the organisations
-    it acts for); ``author`` is the signer itself.
+    it acts for); ``author`` is the signer itself; ``record`` the hash of the record carrying it.
     """
     a: Action = ev.action
     correcting = ev.corrects is not None
@@ -694,6 +695,7 @@ def judge(
         to_previous_event=to_prev,
         corrects=old.id if old else None,
         author=author,
+        record=record,
         deltas=tuple(deltas),
         body=ev.body,
     )
