@@ -73,6 +73,10 @@ class Market:
         deps = (row["record"],) if row else ()
         return self.world.submit(self.world.keys[by], "market.decline", body, deps)
 
+    def release(self, by: str, acceptance: str, deps: tuple[str, ...]) -> dict[str, str]:
+        body = {"acceptance": acceptance}
+        return self.world.submit(self.world.keys[by], "market.release", body, deps)
+
     def accept(
         self, by: str, proposal: str, quantity: dict[str, str], **more: Any
     ) -> dict[str, str]:

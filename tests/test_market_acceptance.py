@@ -26,6 +26,7 @@ from reflow.market.service import (
     intent,
     pending_acceptances,
     publish,
+    withdraw,
 )
 from reflow.market.stream import AcceptanceNews, MatchStream, announce_applied
 from reflow.market.tables import acceptances, agreements, intents
@@ -200,3 +201,38 @@ def test_an_answering_request_is_reserved_by_the_acceptor_when_it_offers(world: 
     assert _available(store, offer) == "15"
     satisfied = store.object(made["Commitment:0"]).data["satisfies"]
     assert store.object(request).data["publishes"][0] in satisfied
+
+
+def test_a_declined_acceptance_gives_the_answering_request_back(world: World) -> None:
+    market = Market(world)
+    shop, maker, other = world.agent("Workshop"), world.agent("Maker"), world.agent("Other")
+    offer = market.offer(shop, resourceClassifiedAs=[C["cotton"]], quantity=qty(40))
+    request = market.request(maker, resourceClassifiedAs=[C["cotton"]], quantity=qty(25))
+    pending = market.offer_to_accept(maker, offer, qty(25), own=request)
+    store = world.ledger.store
+    accepted = market.row(pending)["record"]  # type: ignore[index]
+    with pytest.raises(RuleViolation) as early:
+        market.release(maker, pending, (accepted,))  # still pending: nothing to give back
+    assert early.value.rule == "acceptance-ended"
+    market.decline(shop, pending, "sold out")
+    declined = market.row(pending)["decided"]  # type: ignore[index]
+    with pytest.raises(AuthorisationError):
+        market.release(other, pending, (declined,))
+    market.release(maker, pending, (declined,))
+    assert _available(store, request) == "25"
+    assert not store.object(store.object(request).data["publishes"][0]).data.get("finished")
+    with pytest.raises(RuleViolation) as twice:
+        market.release(maker, pending, (declined,))
+    assert twice.value.rule == "once"
+    assert _available(store, offer) == "40"
+
+
+def test_withdrawing_releases_the_reservations_of_acceptors_this_node_holds(node: Node) -> None:
+    shop, maker, offer = _outside_shop(node)
+    ask = intent("request", maker.public, qty(25), classes=[C["cotton"]])
+    request = publish(node, maker, {"purpose": "request"}, [ask], stream=None)["proposal"]
+    out = accept(node, maker, offer, qty(25), own=request, stream=None)
+    assert (out["status"], _available(node.store, request)) == ("pending", "0")
+    withdraw(node, shop, offer)
+    assert _available(node.store, request) == "25"
+    assert acceptance(node.store, out["acceptance"])["status"] == "lapsed"

@@ -17,6 +17,9 @@ would refuse A. So:
   proposal still open, the quantity within what is available. It creates the Agreement and its
   Commitments and decreases the intent.
 * ``market.decline`` {acceptance, reason?}, signed by the publisher: the acceptance ends there.
+* ``market.release`` {acceptance}, signed by the acceptor once the acceptance was declined or
+  the proposal withdrawn (that record in its ``deps``): its own intent's reservation comes back,
+  again on the acceptor's chain.
 
 Whether the proposal was withdrawn is deliberately not a rule of ``market.accept``: the
 withdrawal is on another chain, so the verdict would depend on arrival order. The confirmation
@@ -41,9 +44,9 @@ from reflow.market.checks import (
     open_proposal,
     proposal_of,
 )
-from reflow.market.model import norm_time, publisher
-from reflow.market.tables import acceptances
-from reflow.market.terms import accepted_terms, commitments_for, decrease, take
+from reflow.market.model import available, norm_time, publisher
+from reflow.market.tables import acceptances, releases
+from reflow.market.terms import accepted_terms, commitments_for, decrease, primary_intent, take
 from reflow.store.codec import dec_text
 from reflow.vf.measure import Measure
 
@@ -180,6 +183,65 @@ def decline_acceptance(ctx: Context) -> Changes:
     return Changes(rows=[(TABLE, decided)], created={"Acceptance": row["id"]})
 
 
+def _released(view: Any, acceptance_id: str) -> bool:
+    while isinstance(view, BatchView):
+        if any(t == "market_releases" and r["acceptance"] == acceptance_id
+               for t, r in view.pending.rows):  # fmt: skip
+            return True
+        view = view.base
+    with view.engine.connect() as conn:
+        found = conn.execute(
+            select(releases.c.acceptance).where(releases.c.acceptance == acceptance_id)
+        ).first()
+    return found is not None
+
+
+def release_reservation(ctx: Context) -> Changes:
+    body = known_fields(ctx.record.body, {"acceptance"})
+    row = acceptance_row(ctx.view, body.get("acceptance"))
+    if row is None:
+        raise NotFound(f"no acceptance {body.get('acceptance')!r}", field="body.acceptance")
+    if row["acceptor"] not in ctx.acting:
+        raise AuthorisationError(
+            "only the acceptor releases what its acceptance reserved",
+            field="body.acceptance",
+            rule="acceptor",
+        )
+    own = ctx.view.object(row["own"]) if row["own"] else None
+    if own is None or row["own_quantity"] is None:
+        raise RuleViolation(
+            "the acceptance reserved nothing", field="body.acceptance", rule="reserved"
+        )
+    theirs = proposal_of(ctx, row["proposal"], "body.acceptance")
+    # what ended the acceptance must be applied first, on every node: it is in the deps
+    ended = row["status"] == "declined" and row["decided"] in ctx.record.deps
+    ended = ended or (row["status"] == "pending" and theirs.deleted
+                      and theirs.record in ctx.record.deps)  # fmt: skip
+    if not ended:
+        raise RuleViolation(
+            "a reservation comes back once the acceptance was declined or the proposal "
+            "withdrawn, and the record that did so is in the deps",
+            field="body.acceptance",
+            rule="acceptance-ended",
+        )
+    if _released(ctx.view, row["id"]):
+        raise RuleViolation(
+            "the reservation was already released", field="body.acceptance", rule="once"
+        )
+    o_intent = primary_intent(ctx.view.object, own, "body.acceptance")
+    left = available(o_intent.data)
+    if left is None:
+        raise RuleViolation("the intent has no quantity", field="body.acceptance", rule="quantity")
+    back = Measure(left.value + Decimal(row["own_quantity"]), left.unit)
+    changes = decrease(ctx, o_intent, own, row["acceptor"], back)
+    changes.rows.append(
+        ("market_releases",
+         {"acceptance": row["id"], "record": ctx.record.hash, "created": ctx.record.created})
+    )  # fmt: skip
+    changes.created["Acceptance"] = row["id"]
+    return changes
+
+
 register_kind(
     "market.accept", accept_proposal, "offer to accept a proposal (the publisher confirms)"
 )
@@ -187,3 +249,6 @@ register_kind(
     "market.confirm", confirm_acceptance, "the publisher confirms an acceptance: an agreement"
 )
 register_kind("market.decline", decline_acceptance, "the publisher declines an acceptance")
+register_kind(
+    "market.release", release_reservation, "the acceptor takes back what an ended acceptance held"
+)

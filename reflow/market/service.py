@@ -38,6 +38,7 @@ __all__ = [
     "open_proposals",
     "pending_acceptances",
     "publish",
+    "release",
     "withdraw",
 ]
 
@@ -94,6 +95,8 @@ def publish(
 def withdraw(node: Node, key: KeyPair, proposal_id: str) -> dict[str, Any]:
     deps = _writers(node.store, [proposal_id])
     receipt = node.submit(key, "market.withdraw", {"proposal": proposal_id}, deps=deps)
+    for waiting in pending_acceptances(node.store, None, proposal=proposal_id, lapsed=True):
+        _release_if_held(node, waiting["id"])
     return {"proposal": proposal_id, "record": receipt.hash}
 
 
@@ -174,7 +177,25 @@ def decline(
     node.submit(key, "market.decline", body, deps=[row["record"]])
     if stream is not None:
         announce_acceptance(node.store, acceptance_id, stream)
+    _release_if_held(node, acceptance_id)
     return {"acceptance": acceptance_id, "status": "declined", "agreement": None}
+
+
+def release(node: Node, key: KeyPair, acceptance_id: str) -> dict[str, Any]:
+    """The acceptor takes back the quantity of its own proposal an ended acceptance reserved."""
+    row = acceptance(node.store, acceptance_id)
+    prop = node.store.object(row["proposal"])
+    deps = [row["decided"] if row["decided"] else prop.record if prop else row["record"]]
+    node.submit(key, "market.release", {"acceptance": acceptance_id}, deps=deps)
+    return {"acceptance": acceptance_id, "released": row["own_quantity"], "unit": row["unit"]}
+
+
+def _release_if_held(node: Node, acceptance_id: str) -> None:
+    """Where this node holds the acceptor's key, its reservation comes back at once."""
+    row = acceptance(node.store, acceptance_id)
+    who = row["acceptor"]
+    if row["own_quantity"] and node.keystore.has(who) and not node.keystore.is_sealed(who):
+        release(node, node.key(who), acceptance_id)
 
 
 def acceptance(store: Any, acceptance_id: str) -> dict[str, Any]:
@@ -187,9 +208,10 @@ def acceptance(store: Any, acceptance_id: str) -> dict[str, Any]:
 
 
 def pending_acceptances(
-    store: Any, agent: str | None, *, proposal: str | None = None
+    store: Any, agent: str | None, *, proposal: str | None = None, lapsed: bool = False
 ) -> list[dict[str, Any]]:
-    """The acceptances of ``agent``'s proposals (or of one proposal) waiting for an answer."""
+    """The acceptances of ``agent``'s proposals (or of one proposal) waiting for an answer;
+    with ``lapsed``, those whose proposal was withdrawn or has ended instead."""
     query = select(acceptances).where(acceptances.c.status == "pending")
     if agent is not None:
         query = query.where(acceptances.c.publisher == agent)
@@ -198,7 +220,7 @@ def pending_acceptances(
     with store.engine.connect() as conn:
         rows = conn.execute(query.order_by(acceptances.c.created, acceptances.c.id)).all()
     shown = [_shown(store, dict(r._mapping)) for r in rows]
-    return [r for r in shown if r["status"] == "pending"]
+    return [r for r in shown if r["status"] == ("lapsed" if lapsed else "pending")]
 
 
 def _shown(store: Any, row: dict[str, Any]) -> dict[str, Any]:

@@ -142,6 +142,17 @@ acceptances = Table(
     Column("created", String(40), nullable=False),
 )
 
+# The acceptor gives its own intent's reserved quantity back (``market.release``) once the
+# acceptance was declined or the proposal withdrawn: a fact of the acceptor's chain, kept apart
+# from the row the publisher's chain writes.
+releases = Table(
+    "market_releases",
+    metadata,
+    Column("acceptance", ID, primary_key=True),
+    Column("record", String(64), nullable=False),
+    Column("created", String(40), nullable=False),
+)
+
 concepts = Table(
     "market_concepts",
     metadata,
@@ -153,7 +164,7 @@ concepts = Table(
 
 TABLES = (
     proposals, intents, intent_classes, withdrawals, agreements, commitments, fulfilments,
-    concepts, acceptances,
+    concepts, acceptances, releases,
 )  # fmt: skip
 
 for _t in TABLES:

@@ -78,6 +78,8 @@ def _taken(ctx: Context, intent: VfObject, rest: Measure) -> VfObject:
     data = {**intent.data, "availableQuantity": rest.to_vf()}
     if rest.value == 0:
         data["finished"] = True
+    else:
+        data.pop("finished", None)  # a released reservation reopens it
     return VfObject(intent.type, intent.id, data, intent.author, ctx.record.hash, intent.created)
 
 

@@ -1,4 +1,4 @@
-"""Acceptance offers and the publisher's verdicts on them (``market_acceptances``).
+"""Acceptance offers, the publisher's verdicts on them, and released reservations.
 
 Revision ID: market_0003
 Revises: market_0002
@@ -39,7 +39,14 @@ def upgrade() -> None:
     )
     for col in ("proposal", "acceptor", "publisher"):
         op.create_index(f"ix_market_acceptances_{col}", "market_acceptances", [col])
+    op.create_table(
+        "market_releases",
+        sa.Column("acceptance", ID, primary_key=True),
+        sa.Column("record", sa.String(length=64), nullable=False),
+        sa.Column("created", sa.String(length=40), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("market_releases")
     op.drop_table("market_acceptances")
