@@ -133,3 +133,21 @@ def test_plan_projections_rebuild_from_the_log(planned) -> None:
     rebuild(s.node.store, s.node.info.network)
     assert state_digest(s.node.store) == before
     assert service.progress(s.node.store, plan, now=NOW) == shown
+
+
+def test_the_use_of_the_van_is_fulfilled_in_hours(planned) -> None:
+    s, ids, plan = planned
+    state = service.progress(s.node.store, plan, now=NOW)
+    use = _find(state, "use", resource=ids["van"])
+    event = {
+        "action": "use",
+        "provider": ids["driver"],
+        "receiver": s.coord,
+        "resourceInventoriedAs": ids["van"],
+        "effortQuantity": hours(use["quantity"]),
+        "inputOf": use["process"],
+        "fulfills": [use["id"]],
+    }
+    s.node.submit(s.keys[ids["driver"]], "vf.event", {"event": event})
+    after = _find(service.progress(s.node.store, plan, now=NOW), "use", id=use["id"])
+    assert after["complete"] and after["fulfilled"] == use["quantity"]

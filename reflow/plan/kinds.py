@@ -324,16 +324,21 @@ def project_fulfilments(conn: Connection, rec: Record, changes: Changes) -> None
         ).first()
         if c is None:
             continue  # a market commitment: the market counts it
-        value, unit = (
-            (ev.effort_quantity, ev.effort_unit)
-            if c.action == "work"
-            else (ev.resource_quantity, ev.resource_unit)
+        # Work, and the use of a vehicle, are counted in time; the rest in resource quantity.
+        q = None
+        effort = (ev.effort_quantity, ev.effort_unit)
+        tried = (
+            [effort] if c.action == "work" else [(ev.resource_quantity, ev.resource_unit), effort]
         )
-        if value is None or unit is None:
-            continue
-        try:
-            q = convert(value, unit, c.unit)
-        except UnitError:
+        for value, unit in tried:
+            if value is None or unit is None:
+                continue
+            try:
+                q = convert(value, unit, c.unit)
+                break
+            except UnitError:
+                continue
+        if q is None:
             continue
         rows.append({"event": ev.id, "commitment": cid, "quantity": dec_text(q), "unit": c.unit})
     if rows:
