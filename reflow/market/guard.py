@@ -26,7 +26,7 @@ def market_owned(ctx: Context) -> None:
     writer = get_record(obj.record) if get_record is not None else None
     if writer is not None and writer.kind.startswith("market."):
         raise RuleViolation(
-            f"this {obj.type} belongs to the market: use market.withdraw or market.accept",
+            f"this {obj.type} belongs to the market: use market.withdraw or market.confirm",
             field="body.id",
             rule="market-owned",
         )
