@@ -415,7 +415,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), extra=st.integers(0, 1))
     def separate(self, data: st.DataObject, extra: int) -> None:
-        rid = self.pick(data)
+        packed = [k for k, m in self.model.items() if m.inside is not None]
+        rid = data.draw(st.sampled_from(packed or list(self.model)), label="packed")
         r = self.model[rid]
         who = self.signer(data, r.cust)
         q = (r.packed or Decimal(1)) + extra
