@@ -88,5 +88,6 @@ def test_plan_show_progress_and_replan_from_the_cli(tmp_path: Path) -> None:
     progress = _run("plan", "progress", out["plan"], *d)
     assert progress["status"] in ("on_track", "at_risk")
     assert "press panels" in _run("plan", "progress", out["plan"], *d, as_json=False)["text"]
+    assert [p["id"] for p in _run("plan", "list", "--by", s.coord, *d)] == [out["plan"]]
     again = _run("plan", "replan", out["plan"], "--as", s.coord, *d)
     assert again["plan"] == out["plan"] and again["cancelled"] > 0

@@ -157,6 +157,33 @@ def show_cmd(
     console.print(table)
 
 
+@plan_app.command("list")
+def list_cmd(
+    author: Annotated[str | None, typer.Option("--by", help="only the plans of this agent")] = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """The plans recorded, latest first."""
+    with opened(data_dir, db, as_json) as node:
+        out = service.plans_of(node.store, author)
+    if as_json:
+        print(json.dumps(out))
+        return
+    table = Table(title="Plans")
+    for col in ("id", "spec", "quantity", "due", "by"):
+        table.add_column(col, overflow="fold")
+    for p in out:
+        table.add_row(
+            p["id"],
+            _short(p["spec"]),
+            qty({"hasNumericalValue": p["quantity"], "hasUnit": p["unit"]}),
+            p["due"][:16],
+            _short(p["author"]),
+        )
+    console.print(table)
+
+
 @plan_app.command("progress")
 def progress_cmd(
     plan: str, data_dir: DataDir = None, db: DbUrl = None, as_json: AsJson = False

@@ -32,6 +32,15 @@ def plan_row(store: Any, plan_id: str) -> dict[str, Any]:
     return dict(row._mapping)
 
 
+def plans_of(store: Any, author: str | None = None) -> list[dict[str, Any]]:
+    """The plans recorded (by ``author``, if given), latest first."""
+    q = select(plans).order_by(plans.c.created.desc(), plans.c.id)
+    if author is not None:
+        q = q.where(plans.c.author == author)
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
 def _stamp(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

@@ -23,13 +23,21 @@ from reflow.plan.build import draft, work_needs
 from reflow.plan.data import load, parse_time
 from reflow.plan.explode import explode, levels, schedule, up
 from reflow.plan.model import Demand, Draft, iso
-from reflow.plan.progress import plan_row, progress, show
+from reflow.plan.progress import plan_row, plans_of, progress, show
 from reflow.plan.recipes import load_book
 from reflow.plan.transport import loads
 from reflow.store.codec import dec_text
 from reflow.vf.measure import Measure
 
-__all__ = ["define_recipe", "plan_from_demand", "progress", "recipe", "replan", "show"]
+__all__ = [
+    "define_recipe",
+    "plan_from_demand",
+    "plans_of",
+    "progress",
+    "recipe",
+    "replan",
+    "show",
+]
 
 
 def define_recipe(node: Node, key: KeyPair, body: dict[str, Any]) -> dict[str, Any]:
