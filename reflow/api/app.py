@@ -51,8 +51,8 @@ from reflow.errors import ReflowError
 from reflow.node import Node
 
 DOCUMENT_CACHE_SIZE = 512
-RESULT_CACHE_SIZE = 10_000
-RESULT_CACHE_MAX_BYTES = 64 * 1024
+RESULT_CACHE_BYTES = 32 * 1024 * 1024  # all cached answers together
+RESULT_CACHE_MAX_BYTES = 64 * 1024  # one answer
 
 
 class BodyTooLarge(Exception):
@@ -93,6 +93,7 @@ class GraphQLEndpoint:
         # projections change only when the log grows, so an answer is still exact while the
         # position is the same; one cheap read of the position validates it.
         self.results: OrderedDict[tuple[str, ...], tuple[int, bytes]] = OrderedDict()
+        self.result_bytes = 0
 
     def log_position(self) -> int:
         with self.node.store.engine.connect() as conn:
@@ -122,6 +123,16 @@ class GraphQLEndpoint:
         if len(self.documents) > DOCUMENT_CACHE_SIZE:
             self.documents.popitem(last=False)
         return result
+
+    def remember(self, key: tuple[str, ...], position: int, body: bytes) -> None:
+        old = self.results.pop(key, None)
+        if old is not None:
+            self.result_bytes -= len(old[1])
+        self.results[key] = (position, body)
+        self.result_bytes += len(body)
+        while self.result_bytes > RESULT_CACHE_BYTES:
+            _, (_, dropped) = self.results.popitem(last=False)
+            self.result_bytes -= len(dropped)
 
     async def endpoint(self, request: Request) -> Response:
         start = time.perf_counter()
@@ -198,9 +209,7 @@ class GraphQLEndpoint:
                 status = 400  # the variables did not fit the operation
         response = _json(out, status)
         if key is not None and not result.errors and len(response.body) <= RESULT_CACHE_MAX_BYTES:
-            self.results[key] = (position, bytes(response.body))
-            if len(self.results) > RESULT_CACHE_SIZE:
-                self.results.popitem(last=False)
+            self.remember(key, position, bytes(response.body))
         return response
 
 
