@@ -80,6 +80,11 @@ def generate(
                 out.applied += 1
             else:
                 out.rejected += 1
+        # The store keeps recent resources and events in memory (up to its cache limit); a
+        # generated city is written once and not read back, so it is let go batch by batch.
+        clear = getattr(ledger.store, "clear_cache", None)
+        if clear is not None:
+            clear()
         if progress is not None:
             progress(out.records)
     return out
