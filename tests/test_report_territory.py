@@ -16,6 +16,7 @@ from sqlalchemy import select
 from support import NETWORK, World
 
 from reflow.errors import RuleViolation
+from reflow.report.catchup import catch_up
 from reflow.report.flows import flow_accounts
 from reflow.report.scope import Scope
 from reflow.report.tables import districts, event_places
@@ -91,6 +92,7 @@ def test_bad_geojson_is_refused_naming_the_field(doc: dict[str, object], field: 
 def test_the_h3_fallback_then_loading_districts_replaces_every_event(world: World) -> None:
     city = build(world, territory=False)
     engine = city.engine
+    catch_up(engine)  # what every report does first
     with engine.connect() as conn:
         collect = conn.execute(
             select(event_places.c.district).where(event_places.c.event_id == city.ids["collect"])
@@ -106,6 +108,7 @@ def test_the_h3_fallback_then_loading_districts_replaces_every_event(world: Worl
         world.keys[city.ids["collector"]], "territory.define",
         {"name": "West only", "districts": for_record(one)},
     )  # fmt: skip
+    catch_up(engine)
     with engine.connect() as conn:
         assert [r.id for r in conn.execute(select(districts.c.id))] == ["A"]
         reasons = conn.execute(
@@ -147,6 +150,7 @@ def test_several_territories_in_one_batch_end_in_the_last_one(world: World) -> N
     store = world.ledger.store
 
     def placed() -> tuple[list[str], str | None]:
+        catch_up(store.engine)
         with store.engine.connect() as conn:
             ids = [r.id for r in conn.execute(select(districts.c.id).order_by(districts.c.id))]
             panels = conn.execute(

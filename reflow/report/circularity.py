@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Float, and_, case, cast, func, select
 
+from reflow.report.catchup import catch_up
 from reflow.report.places import HANDOVER
 from reflow.report.scope import C, Scope, kg, num, time_filter
 from reflow.report.tables import event_places
@@ -79,6 +80,7 @@ def circularity(
     utility: dict[str, float] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per product specification produced in the scope, with every MCI input."""
+    catch_up(engine)  # place the events recorded since the last report
     conds = _conds(scope)
     produced = (
         select(C.spec, func.sum(kg()).label("m"))
@@ -159,6 +161,7 @@ def _spec_names(conn: Any, ids: list[str]) -> dict[str, str]:
 
 def explain_mci(engine: Engine, spec: str, scope: Scope) -> list[str]:
     """Events behind a spec's MCI: its production, the inputs of those processes, its fate."""
+    catch_up(engine)  # place the events recorded since the last report
     conds = _conds(scope)
     procs = select(C.output_of).where(C.action == "produce", C.spec == spec, *conds)
     stmt = (

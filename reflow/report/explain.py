@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select
 
+from reflow.report.catchup import catch_up
 from reflow.report.circularity import explain_mci
 from reflow.report.flows import explain_flow
 from reflow.report.scope import C, Scope, period_expr, time_filter
@@ -30,6 +31,7 @@ def explain(
     ``period`` is a period label as the report printed it (``2026``, ``2026-03``…); ``scope``
     gives the window (``--from``/``--to``).
     """
+    catch_up(engine)  # place the events recorded since the last report
     base = scope or Scope.make()
     grain = {4: "year", 7: "month", 10: "day"}.get(len(period or ""), base.period)
     sc = Scope(district, None, base.start, base.end, grain)

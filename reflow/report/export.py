@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Float, cast, func, select
 
+from reflow.report.catchup import catch_up
 from reflow.report.places import TRANSFER_LIKE
 from reflow.report.scope import C, Scope, kg, time_filter
 from reflow.report.territory import Territory
@@ -115,6 +116,7 @@ def sankey_data(engine: Engine, scope: Scope, top_processes: int = 40) -> dict[s
 
     The ``top_processes`` processes and products with the most mass are shown by name, the
     others as "other processes" / "other products"."""
+    catch_up(engine)  # place the events recorded since the last report
     conds = time_filter(scope)
     if scope.district is not None:
         conds.append(C.district == scope.district)

@@ -40,6 +40,7 @@ from sqlalchemy import Column, ColumnElement, Engine, Float, and_, case, cast, f
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from reflow.errors import RuleViolation
+from reflow.report.catchup import catch_up
 from reflow.report.places import CREATING, HANDOVER, TRANSFER_LIKE
 from reflow.report.scope import C, Scope, kg, num, period_expr, time_filter
 from reflow.report.tables import FLOW_KEYS, FROM_KEYS, event_places
@@ -178,6 +179,7 @@ def flow_accounts(
     engine: Engine, scope: Scope, *, by_material: bool = True
 ) -> list[dict[str, Any]]:
     """One row per (district, material group, period) with every flow, rate and the unconverted."""
+    catch_up(engine)  # place the events recorded since the last report
     out: dict[tuple[Any, ...], dict[str, Any]] = {}
     for side in ("to", "from"):
         for r in _aggregate(engine, scope, side, by_material):
@@ -242,6 +244,7 @@ def explain_flow(
     engine: Engine, indicator: str, district: str | None, scope: Scope, period: str | None = None
 ) -> list[str]:
     """The ids of the events behind a flow figure (same conditions as the report)."""
+    catch_up(engine)  # place the events recorded since the last report
     parts = []
     for f in flow_conditions(indicator):
         side = _side_col(f.side)

@@ -6,8 +6,8 @@ node places events the same way. Body::
     {"name": "Amsterdam", "districts": <GeoJSON FeatureCollection, coordinates as decimal strings>}
     {"name": "Amsterdam", "h3Resolution": 8}          # no polygons: H3 cells as districts
 
-The latest ``territory.define`` in log order is the territory; loading one re-places every
-event already projected.
+The latest ``territory.define`` in log order is the territory; loading one invalidates the
+placed events, which the next report re-locates (``reflow.report.catchup``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from reflow.ledger.changes import Changes
 from reflow.ledger.context import Context
 from reflow.ledger.kinds import register_kind
 from reflow.report import tables
-from reflow.report.places import project
+from reflow.report.catchup import project
 from reflow.report.territory import DEFAULT_H3_RESOLUTION, dumps, parse_feature_collection
 from reflow.store.sqlstore import PROJECTORS
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, literal, select
 
+from reflow.report.catchup import catch_up
 from reflow.report.scope import C, Scope, num
 from reflow.report.tables import event_places
 from reflow.store.schema import vf_objects
@@ -60,6 +61,7 @@ def _pairs(conn: Any, agent: Any, scope: Scope) -> list[Any]:
 
 def participation(engine: Engine, scope: Scope) -> list[dict[str, Any]]:
     """One row per district (events without a place under ``None``)."""
+    catch_up(engine)  # place the events recorded since the last report
     with engine.connect() as conn:
         pairs = {"provider": _pairs(conn, C.provider, scope),
                  "receiver": _pairs(conn, C.receiver, scope)}  # fmt: skip

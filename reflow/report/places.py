@@ -11,8 +11,8 @@ Figures are fixed when the event is recorded, like the event itself: a later cha
 coordinates or of a specification's ``massPerUnit`` applies to later events (a territory load
 re-places every event, from the coordinates recorded then).
 
-Runs inside the ledger's commit (``reflow.store.sqlstore.PROJECTORS``), so the rows are exactly
-as durable and as replayable as the records; loading a territory re-places every row.
+Runs when a report catches up (``reflow.report.catchup``), off the ingest hot path: the rows
+are a cache of the log, recomputable at any time; loading a territory re-locates every row.
 """
 
 from __future__ import annotations
@@ -345,44 +345,3 @@ def relocate_all(conn: Connection) -> int:
         )
         conn.execute(stmt, updates)
     return len(updates)
-
-
-_INSERT = t.event_places.insert().values({c.name: bindparam(c.name) for c in t.event_places.c})
-
-
-def _raw_insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    for row in rows:
-        _raw(conn, _INSERT, row)
-
-
-def project(conn: Connection, rec: Record, changes: Changes) -> None:
-    """``PROJECTORS`` entry: place the events a record created; re-place all on a new territory."""
-    if rec.kind == "territory.define":
-        # Rows of several records of one batch (append_many, rebuild) are written before their
-        # projectors run: put back this record's districts and territory row, which a later
-        # define in the same batch has overwritten, so what follows is placed in this territory.
-        for table in (t.districts, t.territory):
-            conn.execute(table.delete())
-            mine = [row for name, row in changes.rows if name == table.name]
-            if mine:
-                conn.execute(table.insert(), mine)
-        _cache(conn).territory = None  # this transaction just wrote a new one
-        relocate_all(conn)
-        return
-    rows = []
-    for ev in changes.events.values():
-        if ev.record != rec.hash:
-            continue  # an older event marked as corrected: its row goes below
-        if ev.corrects:
-            conn.execute(t.event_places.delete().where(t.event_places.c.event_id == ev.corrects))
-            _cache(conn).places.pop(ev.corrects, None)
-        row = place_event(conn, rec, ev, changes)
-        rows.append(row)
-        _cache(conn).places[ev.id] = (
-            row["lat"],
-            row["long"],
-            row["origin_lat"],
-            row["origin_long"],
-        )
-    if rows:
-        _raw_insert(conn, rows)

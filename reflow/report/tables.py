@@ -1,14 +1,22 @@
 """The report service's projection tables: the territory and one row per event with a place.
 
 ``report_event_places`` exists so that every indicator is a ``GROUP BY`` in SQL: each event is
-placed once, when it is recorded (its district, coordinates, material group and mass in kg are
-worked out then), instead of being re-derived from JSON bodies at report time. Decimals are
-exact text like the rest of the store; the queries ``CAST`` them.
+placed once (its district, coordinates, material group and mass in kg are worked out then),
+instead of being re-derived from JSON bodies at report time. Decimals are exact text like the
+rest of the store; the queries ``CAST`` them.
+
+The districts and the territory are written by the ``territory.define`` handler inside the
+commit: they are projections of the log like any other (rebuilt, hashed by the state digest).
+``report_event_places`` and ``report_position`` are a *catch-up* projection instead
+(``reflow.report.catchup``): filled the first time someone asks for a report, not on the ingest
+hot path. They are derived caches, so they are in ``DERIVED_TABLES`` (cleared by rebuild) and
+NOT in ``PROJECTION_TABLES``: a node that never ran a report must have the same state digest as
+one that did, or nodes holding the same records would never agree.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
 
 from reflow.store import schema as store_schema
 from reflow.store.sqlstore import SERVICE_TABLES
@@ -105,7 +113,20 @@ Index(
 )
 Index("ix_report_places_inputs", _c.input_of, _c.action, _c.is_waste, _c.is_reuse, _c.mass_kg)
 
-for _t in (districts, territory, event_places):
+position = Table(
+    "report_position",
+    store_schema.metadata,
+    Column("key", String(16), primary_key=True),  # always "current"
+    Column("pos", BigInteger, nullable=False),  # the last ``records.pos`` placed
+    # the territory the rows were located in (``territory.record``); "" none, "-" invalidated
+    Column("territory", String(80), nullable=False),
+)
+
+for _t in (districts, territory, event_places, position):
     SERVICE_TABLES[_t.name] = _t
+for _t in (districts, territory):
     if _t not in store_schema.PROJECTION_TABLES:
         store_schema.PROJECTION_TABLES.append(_t)
+for _t in (event_places, position):
+    if _t not in store_schema.DERIVED_TABLES:
+        store_schema.DERIVED_TABLES.append(_t)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reflow.ledger.ledger import Ledger
-from reflow.store.schema import PROJECTION_TABLES
+from reflow.store.schema import DERIVED_TABLES, PROJECTION_TABLES
 from reflow.store.sqlstore import SqlStore
 
 BATCH = 1000
@@ -18,7 +18,7 @@ BATCH = 1000
 def rebuild(store: SqlStore, network: str, progress: Callable[[int], None] | None = None) -> int:
     """Recompute the projections; returns how many records were replayed."""
     with store.engine.begin() as conn:
-        for table in reversed(PROJECTION_TABLES):
+        for table in [*reversed(DERIVED_TABLES), *reversed(PROJECTION_TABLES)]:
             conn.execute(table.delete())
     store.clear_cache()
     ledger = Ledger(store, network, verify=False)

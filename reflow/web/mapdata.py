@@ -19,6 +19,7 @@ from sqlalchemy import and_, select
 from reflow.market.search import find
 from reflow.market.taxonomy import load_taxonomy
 from reflow.node import Node
+from reflow.report.catchup import catch_up
 from reflow.report.scope import Scope, time_filter
 from reflow.report.tables import event_places
 from reflow.store.queries import all_resources
@@ -144,6 +145,7 @@ def _text(value: Decimal | None) -> str:
 
 def flows(node: Node, scope: Scope, city: str | None = None) -> list[dict[str, Any]]:
     """Lines between places (one end in ``city``) with the quantity moved, biggest first."""
+    catch_up(node.store.engine)  # place the events recorded since the last report
     conds = time_filter(scope)
     moved = select(C.from_lat, C.from_long, C.lat, C.long, C.material, C.mass_kg, C.quantity,
                    C.unit, C.action).where(
