@@ -290,3 +290,19 @@ def test_an_input_named_by_class_is_netted_by_class_and_requested_by_class(node:
     show = service.show(node.store, out["plan"])
     supplies = [c for c in show["loose"] if c["role"] == "supply"]
     assert sorted(c["spec"] for c in supplies) == sorted([wool, mixed])
+
+
+def test_a_recipe_exchange_groups_flows_by_its_key(node: Node) -> None:
+    s = Scene(node)
+    body, _ids = _simple(s)
+    body["exchanges"] = [{"key": "buy", "name": "buy the wood"}]
+    body["flows"][0]["recipeClauseOf"] = "buy"
+    out = service.define_recipe(node, s.keys[s.coord], body)
+    flows = service.recipe(node.store, out["recipe"])["processes"][0]["flows"]
+    [clause] = [f["recipeClauseOf"] for f in flows if f.get("recipeClauseOf")]
+    exchange = node.store.object(clause)
+    assert (exchange.type, exchange.data["name"]) == ("RecipeExchange", "buy the wood")
+    body["flows"][0]["recipeClauseOf"] = "sell"
+    with pytest.raises(NotFound) as err:
+        service.define_recipe(node, s.keys[s.coord], body)
+    assert err.value.field == "body.flows[0].recipeClauseOf"

@@ -181,6 +181,8 @@ def define_recipe(ctx: Context) -> Changes:
     ex_keys: dict[str, str] = {}
     for i, raw in enumerate(body.get("exchanges") or []):
         where = f"body.exchanges[{i}]"
+        if not isinstance(raw, dict):
+            raise RuleViolation("an exchange is an object", field=where, rule="type")
         data = get_type("RecipeExchange").check({k: v for k, v in raw.items() if k != "key"}, where)
         eid = ctx.id(f"exchange:{raw.get('key', i)}")
         ex_keys[str(raw.get("key", i))] = eid
