@@ -150,8 +150,9 @@ def _print(
         city = scenarios.CITIES.get(name, "all six cities" if name == "pilots" else "Amsterdam")
         line = f"  [bold]{name}[/] ({city}): {state}"
         if getattr(r, "passport", None):
-            line += f"; passport {base}/passport/{r.passport}"
-        console.print(line)
+            what = getattr(scenarios.SCENARIOS.get(name), "PASSPORT", "a resource")
+            line += f"\n    passport of {what}: {base}/passport/{r.passport}"
+        console.print(line, soft_wrap=True)
     console.print(f"data in [bold]{settings.data_dir}[/]; state digest {digest}")
     console.print(f"look at: web page [bold]{base}/[/], GraphQL [bold]{base}/api[/] "
                   f"(playground {base}/play)")  # fmt: skip

@@ -21,6 +21,7 @@ PANEL, GLASS = cls("photovoltaic-module"), cls("recovered-glass")
 MEMBERS = ("mette", "lars", "freja")
 
 
+PASSPORT = "Freja's refurbished solar panel"  # what the demo's passport link shows
 TERRITORY = "Vejle"
 DISTRICTS = [  # (id, name, (west, south, east, north))
     ("VEJ-N", "Vejle Nord", ("9.50", "55.712", "9.60", "55.74")),

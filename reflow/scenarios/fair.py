@@ -20,6 +20,7 @@ PADDY, MILLED, ORGANIC = cls("paddy-rice"), cls("milled-rice"), cls("certified-o
 FARM_NAME = "Cascina Riso Bio Chiaravalle"
 
 
+PASSPORT = "Giulia's pack of organic rice"  # what the demo's passport link shows
 TERRITORY = "Milano"
 DISTRICTS = [  # (id, name, (west, south, east, north))
     ("MIL-1", "Municipio 1 (Centro)", ("9.16", "45.45", "9.21", "45.48")),

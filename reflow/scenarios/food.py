@@ -18,6 +18,7 @@ FOOD, VEGETABLE, FRUIT = wd("Q2095"), wd("Q11004"), wd("Q1364")
 FOOD_WASTE, COMPOST = cls("food-waste"), cls("compost")
 
 
+PASSPORT = "urban-farm greens back at the market"  # what the demo's passport link shows
 TERRITORY = "Cluj-Napoca"
 DISTRICTS = [  # (id, name, (west, south, east, north))
     ("CLJ-C", "Centru", ("23.57", "46.76", "23.60", "46.78")),

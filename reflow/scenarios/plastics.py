@@ -19,6 +19,7 @@ FLAKES, FILAMENT = cls("plastic-flakes"), cls("3d-printing-filament")
 PRINTED, DESIGN = cls("3d-printed-product"), cls("open-design")
 
 
+PASSPORT = "Hugo's printed plant pots"  # what the demo's passport link shows
 TERRITORY = "Paris nord-est"
 DISTRICTS = [  # (id, name, (west, south, east, north))
     ("PAR-10", "10e arrondissement", ("2.34", "48.86", "2.37", "48.885")),

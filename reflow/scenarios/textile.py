@@ -21,6 +21,7 @@ INSULATION = cls("thermal-insulation")
 KEPT_FROM_WASTE = ("repair", "shred")  # the processes whose outputs count as kept from waste
 
 
+PASSPORT = "repaired garments bought by Sanne"  # what the demo's passport link shows
 TERRITORY = "Amsterdam"
 DISTRICTS = [  # (id, name, (west, south, east, north))
     ("AMS-W", "West", ("4.75", "52.33", "4.87", "52.42")),

@@ -17,6 +17,7 @@ CITY = "Berlin"
 WATER, VEGETABLE = wd("Q283"), wd("Q11004")
 
 
+PASSPORT = "Aylin's vegetable box"  # what the demo's passport link shows
 TERRITORY = "Berlin"
 DISTRICTS = [  # (id, name, (west, south, east, north))
     ("BER-MI", "Mitte", ("13.36", "52.50", "13.42", "52.54")),
