@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -109,12 +110,43 @@ def event_where(f: dict[str, Any] | None) -> list[ColumnElement[bool]]:
     return [x for x in clauses if x is not None]
 
 
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _in_window(node: dict[str, Any], key: str, want: str) -> bool:
+    """startDate keeps what has not ended before it; endDate what has not begun after it.
+    Something with no time at all is not excluded by a window."""
+    bound = _instant(want)
+    if key == "startDate":
+        keys = ("hasEnd", "hasPointInTime", "due", "hasBeginning")
+    else:
+        keys = ("hasBeginning", "hasPointInTime", "due", "hasEnd")
+    moment = next((m for m in (_instant(node.get(k)) for k in keys) if m is not None), None)
+    if bound is None or moment is None:
+        return True
+    return moment >= bound if key == "startDate" else moment <= bound
+
+
 def _matches(node: dict[str, Any], f: dict[str, Any]) -> bool:
     for key, want in f.items():
         if want is None:
             continue
         have = node.get(key)
-        if key == "name":
+        if key == "agent":
+            agents = {node.get("provider"), node.get("receiver"), node.get("_author")}
+            if not agents & set(want):
+                return False
+        elif key in ("startDate", "endDate"):
+            if not _in_window(node, key, want):
+                return False
+        elif key == "name":
             if not isinstance(have, str) or want.lower() not in have.lower():
                 return False
         elif isinstance(want, bool):
