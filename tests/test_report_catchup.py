@@ -9,6 +9,7 @@ figures as placing little by little.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,38 @@ def test_catch_up_goes_in_batches_and_each_batch_moves_the_position(
             conn.execute(table.delete())
     assert catch_up(city.engine) == count
     assert figures(city) == whole
+
+
+def test_reports_while_the_ledger_appends_place_every_event_once(world: World) -> None:
+    city = build(world)
+    collector = city.ids["collector"]
+    collect = world.ledger.store.event(city.ids["collect"])
+    assert collect is not None
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reports() -> None:
+        try:
+            while not stop.is_set():
+                catch_up(city.engine)
+        except BaseException as exc:  # reported below: a thread's failure must fail the test
+            errors.append(exc)
+
+    thread = threading.Thread(target=reports)
+    thread.start()
+    try:
+        for day in range(10, 22):
+            world.event(
+                collector, {"name": f"bale {day}"}, action="raise", provider=collector,
+                receiver=collector, resourceConformsTo=collect.body["resourceConformsTo"],
+                resourceQuantity=qty(1), toLocation=collect.body["toLocation"],
+                hasPointInTime=f"2026-03-{day}T10:00:00Z",
+            )  # fmt: skip
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == []
+    live = figures(city)
+    rows = {(r["district"], r["material"]): r for r in live["flows"]}
+    assert rows[("A", TEXTILE)]["inflow_kg"] == pytest.approx(180.6 + 12)
+    assert live == from_scratch(city)

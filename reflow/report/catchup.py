@@ -15,7 +15,8 @@ not hash them: a node that has not run a report yet holds the same state as one 
 
 Concurrency: catch-up may run while the ledger appends (the web server). On SQLite it opens its
 transaction with ``BEGIN IMMEDIATE`` (the database's writer lock: the ledger's commit waits for
-the batch, or catch-up waits for the commit); on PostgreSQL it locks the position row
+the batch, or catch-up waits for the commit); on PostgreSQL it takes ``records`` in SHARE mode
+(the same effect: appends wait, appends in flight finish first) and locks the position row
 (``SELECT … FOR UPDATE``), so two catch-ups never place the same batch.
 
 What a row reads besides the event (the resource's location, stage and state, the coordinates
@@ -37,7 +38,7 @@ from reflow.report.places import _cache, place_event, relocate_all
 from reflow.store import codec
 from reflow.store.schema import events, records
 
-BATCH = 5000  # records per transaction: short enough that the ledger's commit barely waits
+BATCH = 2000  # records per transaction: short, since the ledger's commits wait for it
 INVALID = "-"  # a territory was loaded: the rows must be re-located
 
 _POS = t.position.c
@@ -68,6 +69,11 @@ def _lock_position(conn: Connection) -> tuple[int, str]:
     else:
         from sqlalchemy.dialects.postgresql import insert
 
+        # Wait for the ledger's commits in flight and hold off new ones for this batch: then
+        # the records visible are a whole prefix of the log (a record committed late with a
+        # lower ``pos`` would otherwise be skipped for ever). Taken before the row lock, in
+        # the order the ledger's commit takes them (records, then the position).
+        conn.exec_driver_sql("LOCK TABLE records IN SHARE MODE")
         conn.execute(
             insert(t.position)
             .values(key="current", pos=0, territory=_territory_version(conn))
