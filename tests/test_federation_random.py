@@ -79,9 +79,10 @@ class Schedule:
             return {"action": action, "provider": agent, "receiver": agent, **fields}
 
         if not held or choice < 0.3:
+            lot = {"name": f"lot {self.rng.randint(1, 999)}"}
             body = {"event": event("raise", resourceConformsTo=self.specs[agent],
                                    resourceQuantity=qty(self.rng.randint(5, 20))),
-                    "newInventoriedResource": {"name": f"lot {self.rng.randint(1, 999)}"}}  # fmt: skip
+                    "newInventoriedResource": lot}  # fmt: skip
         elif choice < 0.45:
             rid, _ = self.rng.choice(held)
             body = {"event": event("raise", resourceInventoriedAs=rid, resourceQuantity=qty(3))}
