@@ -172,3 +172,22 @@ def test_reports_while_the_ledger_appends_place_every_event_once(world: World) -
     rows = {(r["district"], r["material"]): r for r in live["flows"]}
     assert rows[("A", TEXTILE)]["inflow_kg"] == pytest.approx(180.6 + 12)
     assert live == from_scratch(city)
+
+
+def test_a_first_report_after_a_place_moved_keeps_events_where_they_happened(
+    world: World,
+) -> None:
+    city = build(world)
+    collect = world.ledger.store.event(city.ids["collect"])
+    assert collect is not None
+    depot = collect.body["toLocation"]
+    world.submit(
+        world.keys[city.ids["collector"]], "vf.update",
+        {"id": depot, "data": {"lat": "52.35", "long": "4.95"}},  # now in district B
+    )  # fmt: skip
+    moved = world.ledger.store.object(depot)
+    assert moved is not None and moved.data["long"] == "4.95"
+    late = figures(city)  # nothing was placed before the place moved
+    rows = {(r["district"], r["material"]): r for r in late["flows"]}
+    assert rows[("A", TEXTILE)]["inflow_kg"] == pytest.approx(180.6)
+    assert late == from_scratch(city)

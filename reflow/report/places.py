@@ -11,8 +11,10 @@ Figures are fixed when the event is recorded, like the event itself: a later cha
 coordinates or of a specification's ``massPerUnit`` applies to later events (a territory load
 re-places every event, from the coordinates recorded then).
 
-Runs when a report catches up (``reflow.report.catchup``), off the ingest hot path: the rows
-are a cache of the log, recomputable at any time; loading a territory re-locates every row.
+Two steps. ``record_inputs`` runs in the ledger's commit and keeps, in a narrow row, what the
+event takes from the state of that moment (``report_event_inputs``). ``place_event`` runs when
+a report catches up (``reflow.report.catchup``), off the ingest hot path: districts, origin,
+reuse, distance, the wide indexed row. Loading a territory re-locates every row.
 """
 
 from __future__ import annotations
@@ -225,10 +227,14 @@ def _text(v: Decimal | None) -> str | None:
     return codec.dec_text(v)
 
 
-def place_event(conn: Connection, rec: Record, ev: EventState, changes: Changes) -> dict[str, Any]:
-    """The report row of one event (pure reads of the state just written)."""
+def record_inputs(conn: Connection, ev: EventState, changes: Changes) -> dict[str, Any]:
+    """What an event's row takes from the state *when it is recorded* (``report_event_inputs``).
+
+    The resources' locations, stage and state, the places' coordinates, the specification's
+    classes and ``massPerUnit`` may change later; the figures stay those of the moment the event
+    happened, so these are fixed in the commit. Everything else waits for a report.
+    """
     body = ev.body
-    terr = current_territory(conn)
     res = _resource(conn, ev.resource_inventoried_as, changes)
     to_res = _resource(conn, ev.to_resource_inventoried_as, changes)
     spec_id = body.get("resourceConformsTo") or (res.conforms_to if res else None)
@@ -246,19 +252,12 @@ def place_event(conn: Connection, rec: Record, ev: EventState, changes: Changes)
         if place is not None:
             break
 
-    src = None
+    src = None  # when None for a transfer, a report takes the place of the previous event
     if ev.action in TRANSFER_LIKE:
         if body.get("toLocation") and body.get("atLocation"):
             src = _latlong(conn, body["atLocation"])
         elif res is not None and to_res is not None and to_res.id != res.id:
             src = _latlong(conn, res.current_location)
-        if src is None:
-            src = _row_place(conn, ev.previous_event)
-
-    if ev.action in CREATING:
-        origin = place
-    else:
-        origin = _row_place(conn, res.created_by if res else None, origin=True)
 
     uris = [*spec.get("resourceClassifiedAs", ()), *(res.classified_as if res else ())]
     uris += body.get("resourceClassifiedAs") or []
@@ -269,16 +268,56 @@ def place_event(conn: Connection, rec: Record, ev: EventState, changes: Changes)
         str((stage or {}).get("name") or "").casefold(),
     }
     waste = is_waste_class(uris) or bool(states & WASTE_STATES)
+    mass, reason = mass_kg(ev.resource_quantity, ev.resource_unit, spec)
+    return {
+        "event_id": ev.id,
+        "lat": _text(place[0]) if place else None,
+        "long": _text(place[1]) if place else None,
+        "from_lat": _text(src[0]) if src else None,
+        "from_long": _text(src[1]) if src else None,
+        "spec": spec_id,
+        "material": material_group(uris),
+        "is_waste": int(waste),
+        "mass_kg": _text(mass),
+        "mass_reason": reason,
+    }
+
+
+def _pair(lat: str | None, long: str | None) -> LatLong | None:
+    return None if lat is None or long is None else (Decimal(lat), Decimal(long))
+
+
+def place_event(
+    conn: Connection,
+    rec: Record,
+    ev: EventState,
+    inputs: dict[str, Any],
+    has_resource: bool,
+    created_by: str | None,
+) -> dict[str, Any]:
+    """The report row of one event, from its recorded inputs and the log before it.
+
+    ``has_resource``: the event's ``resourceInventoriedAs`` exists; ``created_by``: the event
+    that created it.
+    """
+    body = ev.body
+    terr = current_territory(conn)
+    place = _pair(inputs["lat"], inputs["long"])
+    src = _pair(inputs["from_lat"], inputs["from_long"])
+    if src is None and ev.action in TRANSFER_LIKE:
+        src = _row_place(conn, ev.previous_event)
+    rid = ev.resource_inventoried_as if has_resource else None
+    origin = place if ev.action in CREATING else _row_place(conn, created_by, origin=True)
 
     reuse = False
-    if ev.action in HANDOVER | {"consume"} and res is not None:
-        rids = [res.id]
-        parent = _raw(conn, _Q_PARENT, {"i": res.created_by}) if res.created_by else None
-        if parent and parent[0][0] and parent[0][0] != res.id:
+    if ev.action in HANDOVER | {"consume"} and rid is not None:
+        rids = [rid]
+        parent = _raw(conn, _Q_PARENT, {"i": created_by}) if created_by else None
+        if parent and parent[0][0] and parent[0][0] != rid:
             rids.append(parent[0][0])
         reuse = _used_before(conn, rids, rec.hash)
 
-    mass, reason = mass_kg(ev.resource_quantity, ev.resource_unit, spec)
+    mass = inputs["mass_kg"]
     when = (
         utc_time(body.get("hasPointInTime"))
         or utc_time(body.get("hasEnd"))
@@ -295,13 +334,15 @@ def place_event(conn: Connection, rec: Record, ev: EventState, changes: Changes)
         "event_id": ev.id, "record": ev.record, "action": ev.action, "provider": ev.provider,
         "receiver": ev.receiver, "at": when, "month": (when or "")[:7], "input_of": ev.input_of,
         "output_of": ev.output_of,
-        "resource": ev.resource_inventoried_as, "spec": spec_id, "material": material_group(uris),
-        "is_waste": int(waste), "is_reuse": int(reuse), "is_repair": int(ev.action == "modify"),
+        "resource": ev.resource_inventoried_as, "spec": inputs["spec"],
+        "material": inputs["material"],
+        "is_waste": inputs["is_waste"], "is_reuse": int(reuse),
+        "is_repair": int(ev.action == "modify"),
         "has_input": int(ev.input_of is not None), "has_mass": int(mass is not None),
         "has_distance": int(distance is not None),
         "quantity": _text(ev.resource_quantity), "unit": ev.resource_unit,
-        "mass_kg": _text(mass), "mass_reason": reason,
-        "lat": _text(place[0]) if place else None, "long": _text(place[1]) if place else None,
+        "mass_kg": mass, "mass_reason": inputs["mass_reason"],
+        "lat": inputs["lat"], "long": inputs["long"],
         "district": district, "place_reason": why,
         "from_lat": _text(src[0]) if src else None, "from_long": _text(src[1]) if src else None,
         "from_district": terr.locate(*src)[0] if src else None,

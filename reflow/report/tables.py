@@ -6,7 +6,9 @@ instead of being re-derived from JSON bodies at report time. Decimals are exact 
 rest of the store; the queries ``CAST`` them.
 
 The districts and the territory are written by the ``territory.define`` handler inside the
-commit: they are projections of the log like any other (rebuilt, hashed by the state digest).
+commit, ``report_event_inputs`` (what an event's row takes from the state of the moment it is
+recorded) by the report's projector: projections of the log like any other (rebuilt, hashed by
+the state digest).
 ``report_event_places`` and ``report_position`` are a *catch-up* projection instead
 (``reflow.report.catchup``): filled the first time someone asks for a report, not on the ingest
 hot path. They are derived caches, so they are in ``DERIVED_TABLES`` (cleared by rebuild) and
@@ -113,6 +115,23 @@ Index(
 )
 Index("ix_report_places_inputs", _c.input_of, _c.action, _c.is_waste, _c.is_reuse, _c.mass_kg)
 
+# What an event's row takes from the state when it is recorded (``places.record_inputs``):
+# written in the ledger's commit, a projection of the log like the districts.
+event_inputs = Table(
+    "report_event_inputs",
+    store_schema.metadata,
+    Column("event_id", ID, primary_key=True),
+    Column("lat", QTY),
+    Column("long", QTY),
+    Column("from_lat", QTY),  # NULL for a transfer: the report takes the previous event's place
+    Column("from_long", QTY),
+    Column("spec", ID),
+    Column("material", String(200), nullable=False),
+    Column("is_waste", Integer, nullable=False),
+    Column("mass_kg", QTY),
+    Column("mass_reason", Text),
+)
+
 position = Table(
     "report_position",
     store_schema.metadata,
@@ -122,9 +141,9 @@ position = Table(
     Column("territory", String(80), nullable=False),
 )
 
-for _t in (districts, territory, event_places, position):
+for _t in (districts, territory, event_inputs, event_places, position):
     SERVICE_TABLES[_t.name] = _t
-for _t in (districts, territory):
+for _t in (districts, territory, event_inputs):
     if _t not in store_schema.PROJECTION_TABLES:
         store_schema.PROJECTION_TABLES.append(_t)
 for _t in (event_places, position):
