@@ -396,7 +396,9 @@ class LedgerMachine(RuleBasedStateMachine):
         while up is not None:
             cycle = cycle or up == rid
             up = self.model[up].inside
-        valid = r.cust == who and r.inside is None and r.on > ZERO and not cycle
+        # only the container's custodian packs into it (rule custodian-packs)
+        keeps_box = self.model[box].cust == who
+        valid = r.cust == who and keeps_box and r.inside is None and r.on > ZERO and not cycle
         self.expect(
             valid,
             who,

@@ -257,7 +257,7 @@ REFUSALS: list[Row] = [
     ("consume-rights-sold", _rights_sold, "@A", on_r("consume"), RV, RQ,
      "no-negative-quantity"),
     ("too-many-digits-to-stay-exact", None, "@A", on_r("raise", "1" + "0" * 1000 + ".5"), RV,
-     RQ, "exact-quantity"),
+     RQ + ".hasNumericalValue", "quantity-range"),
     *[(f"zero-{a}", None, "@A", on_r(a, 0), RV, RQ, "positive-quantity")
       for a in ("raise", "consume", "transfer")],
     # -- pairing -----------------------------------------------------------------------------

@@ -16,6 +16,10 @@ from reflow.vf.units import canonical_unit_id, convert, plain_decimal
 
 __all__ = ["Measure"]
 
+# Bounds that keep every quantity a short exact string (a record is not a place for 1e999999).
+MAX_EXPONENT = 30
+MAX_DIGITS = 40
+
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|snan|inf|infinity)", re.IGNORECASE)
 
@@ -111,5 +115,18 @@ def _parse_value(raw: Any, field: str) -> Decimal:
     if value < 0:
         raise RuleViolation(
             f"{field} must not be negative, got {raw!r}", field=field, rule="non-negative-quantity"
+        )
+    if value and not (-MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT):
+        raise RuleViolation(
+            f"{field} is out of range: quantities lie between 1e-{MAX_EXPONENT} and "
+            f"1e{MAX_EXPONENT} (use a larger or smaller unit)",
+            field=field,
+            rule="quantity-range",
+        )
+    if len(value.as_tuple().digits) > MAX_DIGITS:
+        raise RuleViolation(
+            f"{field} has more than {MAX_DIGITS} significant digits",
+            field=field,
+            rule="quantity-range",
         )
     return value

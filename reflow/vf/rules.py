@@ -27,7 +27,7 @@ from reflow.errors import AuthorisationError, ConflictError, NotFound, RuleViola
 from reflow.vf.actions import Action
 from reflow.vf.event import EventInput, NewResource
 from reflow.vf.state import Delta, EventState, ResourceState, StateView
-from reflow.vf.units import compatible, convert
+from reflow.vf.units import compatible, convert, get_unit
 
 ZERO = Decimal(0)
 # Quantities are summed exactly: the default context (28 digits) would round silently.
@@ -140,6 +140,12 @@ def _check_process_side(ev: EventInput, view: StateView) -> None:
 def _check_quantities(ev: EventInput, correcting: bool) -> None:
     kind = ev.action.event_quantity
     rq, eq = ev.resource_quantity, ev.effort_quantity
+    if eq is not None and get_unit(eq.unit).dimension != "time":
+        raise _violation(
+            f"effortQuantity is time spent; {eq.unit} does not measure time",
+            "effortQuantity.hasUnit",
+            "effort-is-time",
+        )
     if kind == "resource" and rq is None:
         raise _violation(f"{ev.action.id} needs resourceQuantity", "resourceQuantity", "required")
     if kind == "effort":
@@ -227,7 +233,12 @@ def _new_to(ev: EventInput, res: ResourceState, rid: str, eid: str) -> ResourceS
         unit=res.unit,
         primary_accountable=accountable,
         custodian=custodian,
-        current_location=ev.to_location or res.current_location,
+        # Only an action that moves the goods places them (transferAllRights moves nothing).
+        current_location=(
+            ev.to_location
+            if ev.to_location and ev.action.location_effect in ("updateTo", "new")
+            else res.current_location
+        ),
         stage=res.stage,
         state=res.state,
         name=res.name,
@@ -419,6 +430,13 @@ def _container_for_combine(ev: EventInput, res: ResourceState, w: _Work) -> str:
             "required",
         )
     container = w.get(cid, "event.toResourceInventoriedAs")
+    if container.custodian != ev.provider:
+        raise AuthorisationError(
+            f"the container is in the custody of {container.custodian}: only its custodian "
+            "packs resources into it",
+            field="event.toResourceInventoriedAs",
+            rule="custodian-packs",
+        )
     seen = container
     while True:
         if seen.id == res.id:
