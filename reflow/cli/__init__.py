@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import typer
 
-from reflow.cli import ledger_commands, node_commands
-from reflow.cli import federation_commands
-from reflow.cli import serve_commands
-from reflow.cli import market_commands
-from reflow.cli import bench_commands
-from reflow.cli import bench_api
-from reflow.cli import govern_commands
-from reflow.cli import report_commands
-from reflow.cli import passport_commands, bench_trace
-from reflow.cli import plan_commands, bench_plan  # noqa: F401  (bench_plan registers on import)
-from reflow.cli import value_commands
-from reflow.cli import interop_commands
+from reflow.cli import (  # noqa: F401  (bench_plan registers on import)
+    bench_api,
+    bench_commands,
+    bench_plan,
+    bench_trace,
+    federation_commands,
+    govern_commands,
+    interop_commands,
+    ledger_commands,
+    market_commands,
+    node_commands,
+    passport_commands,
+    plan_commands,
+    report_commands,
+    serve_commands,
+    value_commands,
+)
 
 app = typer.Typer(no_args_is_help=True, help="ReflowOS: a peer-to-peer economic network.")
 
