@@ -73,3 +73,59 @@ def test_passport_of_a_resource_and_errors_for_unknown_ones(api: Api) -> None:
     with pytest.raises(ApiError) as err:
         api.client().query(q, {"r": "nope"})
     assert err.value.errors[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+PUBLISH = """mutation($p: ProposalCreateParams!, $i: [IntentCreateParams!]!) {
+  publishOffer(proposal: $p, intents: $i) { proposal { id purpose } notified }
+}"""
+
+
+def test_market_publish_browse_match_accept_and_withdraw(api: Api) -> None:
+    maker, buyer = api.agent("Maker"), api.agent("Buyer")
+    chair = api.spec(maker, "chair")
+    shop = api.place(maker, "shop", "52.37", "4.89")
+    intent = {"action": "transfer", "provider": maker, "resourceConformsTo": chair,
+              "resourceQuantity": qty(5, "om2:one"), "atLocation": shop}  # fmt: skip
+    offer = api.as_(maker).query(PUBLISH, {"p": {"name": "chairs"}, "i": [intent]})
+    offer_id = offer["publishOffer"]["proposal"]["id"]
+    assert offer["publishOffer"]["proposal"]["purpose"] == "offer"
+    wanted = {"action": "transfer", "receiver": buyer, "resourceConformsTo": chair,
+              "resourceQuantity": qty(2, "om2:one"), "atLocation": shop}  # fmt: skip
+    request_id = api.as_(buyer).query(
+        PUBLISH.replace("publishOffer", "publishRequest"), {"p": {"name": "need"}, "i": [wanted]}
+    )["publishRequest"]["proposal"]["id"]
+    out = api.client().query(
+        """query($r: ID!, $s: ID!, $m: ID!) {
+          matches(proposal: $r) { proposal { id } agent { name } score explanation }
+          offers(spec: $s, near: {lat: 52.3, long: 4.9, km: 20}) {
+            edges { node { id proposal { id } agent { name } resourceConformsTo { name }
+                           available unit { id } distanceKm } } }
+          far: offers(near: {lat: 40.0, long: 4.9, km: 20}) { edges { node { id } } }
+          agent(id: $m) { proposals { id } }
+        }""",
+        {"r": request_id, "s": chair, "m": maker},
+    )
+    [match] = out["matches"]
+    assert match["proposal"] == {"id": offer_id} and match["agent"] == {"name": "Maker"}
+    assert match["explanation"] and all(isinstance(s, str) for s in match["explanation"])
+    [listing] = [e["node"] for e in out["offers"]["edges"]]
+    assert listing["proposal"] == {"id": offer_id} and listing["available"] == "5"
+    assert listing["resourceConformsTo"] == {"name": "chair"} and listing["distanceKm"] < 20
+    assert out["far"]["edges"] == []
+    assert out["agent"]["proposals"] == [{"id": offer_id}]
+    # the buyer accepts two; this node holds the maker's key, so it is confirmed at once
+    accepted = api.as_(buyer).query(
+        """mutation($p: ID!, $q: IMeasure!) { acceptProposal(proposal: $p, quantity: $q) {
+             status agreement { id } } }""",
+        {"p": offer_id, "q": qty(2, "om2:one")},
+    )["acceptProposal"]
+    assert accepted["status"] == "confirmed" and accepted["agreement"]["id"]
+    # the maker withdraws the rest: it leaves the market
+    api.as_(maker).query(
+        "mutation($p: ID!) { withdrawProposal(proposal: $p) { proposal { id } } }", {"p": offer_id}
+    )
+    q = "query($m: ID!) { agent(id: $m) { proposals { id } } }"
+    assert api.client().query(q, {"m": maker})["agent"]["proposals"] == []
+    with pytest.raises(ApiError) as err:
+        api.as_(maker).query('mutation { confirmAcceptance(acceptance: "nope") { status } }')
+    assert err.value.code == "NOT_FOUND"

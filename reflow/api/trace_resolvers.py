@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ariadne import ObjectType, QueryType
+from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
 from reflow.api.context import ctx_of
@@ -50,7 +50,7 @@ def next_items(obj: dict[str, Any], info: Info) -> Any:
     return flow_items(info, step(ctx_of(info).node.store, obj["id"], forward=True))
 
 
-def bind(types: dict[str, ObjectType], query: QueryType) -> list[Any]:
+def bind(types: dict[str, ObjectType], query: QueryType, mutation: MutationType) -> list[Any]:
     for name in ("EconomicResource", "EconomicEvent", "Process"):
         types[name].set_field("trace", walk(forward=False))
         types[name].set_field("track", walk(forward=True))
