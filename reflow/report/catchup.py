@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from reflow.ledger.changes import Changes
 from reflow.ledger.records import Record
@@ -69,15 +70,13 @@ def _lock_position(conn: Connection) -> tuple[int, str]:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         row = conn.execute(select(_POS.pos, _POS.territory).where(_POS.key == "current")).first()
     else:
-        from sqlalchemy.dialects.postgresql import insert
-
         # Wait for the ledger's commits in flight and hold off new ones for this batch: then
         # the records visible are a whole prefix of the log (a record committed late with a
         # lower ``pos`` would otherwise be skipped for ever). Taken before the row lock, in
         # the order the ledger's commit takes them (records, then the position).
         conn.exec_driver_sql("LOCK TABLE records IN SHARE MODE")
         conn.execute(
-            insert(t.position)
+            postgresql.insert(t.position)
             .values(key="current", pos=0, territory=_territory_version(conn))
             .on_conflict_do_nothing()
         )
@@ -186,11 +185,10 @@ def project(conn: Connection, rec: Record, changes: Changes) -> None:
         if mine:
             conn.execute(table.insert(), mine)
     _cache(conn).territory = None  # this transaction just wrote a new one
-    done = conn.execute(
-        t.position.update().where(_POS.key == "current").values(territory=INVALID)
-    ).rowcount
-    if not done:  # nothing placed yet: the next catch-up starts from the first record
-        conn.execute(t.position.insert().values(key="current", pos=0, territory=INVALID))
+    # an upsert: a catch-up may be inserting the row at the same moment (PostgreSQL)
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(t.position).values(key="current", pos=0, territory=INVALID)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"territory": INVALID}))
 
 
 _INSERT_INPUTS = t.event_inputs.insert().values(
