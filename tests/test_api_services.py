@@ -3,13 +3,18 @@ and reports — each a thin call into its service, read through the ASGI app."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from api_support import Api, qty
 
 from reflow.client import ApiError
+from reflow.govern.network import create_network, network_info
+from reflow.ledger.keys import KeyPair
 from reflow.node import Node
+from reflow.settings import Settings
 
 
 @pytest.fixture
@@ -129,3 +134,49 @@ def test_market_publish_browse_match_accept_and_withdraw(api: Api) -> None:
     with pytest.raises(ApiError) as err:
         api.as_(maker).query('mutation { confirmAcceptance(acceptance: "nope") { status } }')
     assert err.value.code == "NOT_FOUND"
+
+
+@pytest.fixture
+def city(tmp_path: Path, database_url: str) -> Iterator[Node]:
+    """A node of an invitation network with a genesis (the founder's key on the node)."""
+    settings = Settings.from_env({}, data_dir=tmp_path / "city", database_url=database_url)
+    node, _ = create_network(
+        settings, founder_name="Founder", name="Test city", policy="invitation"
+    )
+    yield node
+    node.close()
+
+
+def test_governance_network_members_invitations_and_relationships(city: Node) -> None:
+    api = Api(city)
+    founder = str(network_info(city.store)["founder"])  # type: ignore[index]
+    anna, repair = api.agent("Anna"), api.agent("Repair Café", "Organization")
+    for agent in (anna, repair):
+        invited = city.submit(city.key(founder), "member.invite", {"key": agent, "role": "member"})
+        city.submit(city.key(agent), "member.join", {"invitation": invited.created["invitation"]})
+    city.submit(city.key(repair), "member.grant",
+                {"agent": anna, "organization": repair, "role": "member"})  # fmt: skip
+    invitee = KeyPair.generate().public
+    city.submit(city.key(founder), "member.invite", {"key": invitee, "role": "member"})
+    out = api.as_(anna).query(
+        """{ network { name policy founder { name } stewards { name } }
+             members { agent { name } role status did }
+             invitations { inviter { name } invitee role status }
+             agentRelationships { subject { name } object { name }
+                                  relationship { roleLabel } }
+             myMembership { agent { name } status actsFor { name } } }"""
+    )
+    assert out["network"] == {
+        "name": "Test city", "policy": "invitation", "founder": {"name": "Founder"},
+        "stewards": [{"name": "Founder"}],
+    }  # fmt: skip
+    names = {m["agent"]["name"]: m for m in out["members"]}
+    assert {"Founder", "Anna", "Repair Café"} <= set(names)
+    assert names["Anna"]["status"] == "active" and names["Anna"]["did"].startswith("did:key:")
+    assert {"inviter": {"name": "Founder"}, "invitee": invitee, "role": "member",
+            "status": "open"} in out["invitations"]  # fmt: skip
+    assert sorted(i["status"] for i in out["invitations"]) == ["open", "used", "used"]
+    assert out["agentRelationships"] == [{"subject": {"name": "Anna"},
+        "object": {"name": "Repair Café"}, "relationship": {"roleLabel": "member of"}}]  # fmt: skip
+    assert out["myMembership"] == {"agent": {"name": "Anna"}, "status": "active",
+                                   "actsFor": [{"name": "Repair Café"}]}  # fmt: skip

@@ -12,7 +12,12 @@ from pathlib import Path
 from ariadne import make_executable_schema
 from graphql import GraphQLSchema
 
-from reflow.api import flow_resolvers, market_resolvers, trace_resolvers
+from reflow.api import (
+    flow_resolvers,
+    governance_resolvers,
+    market_resolvers,
+    trace_resolvers,
+)
 from reflow.api.read_resolvers import query, type_bindings
 from reflow.api.scalars import SCALARS
 from reflow.api.write_resolvers import mutation
@@ -24,7 +29,7 @@ MODULES = (
     "proposal", "agreement", "claim", "recipe",
 )  # fmt: skip
 # The services' fields (track and trace, market, governance, value, plans, reports).
-SERVICE_MODULES = ("trace", "market")
+SERVICE_MODULES = ("trace", "market", "governance")
 
 
 def sdl_files() -> list[Path]:
@@ -42,6 +47,6 @@ def type_defs() -> str:
 def build_schema() -> GraphQLSchema:
     types = type_bindings()
     extra = flow_resolvers.bind(types)
-    for area in (trace_resolvers, market_resolvers):
+    for area in (trace_resolvers, market_resolvers, governance_resolvers):
         extra += area.bind(types, query, mutation)
     return make_executable_schema(type_defs(), query, mutation, *types.values(), *extra, *SCALARS)
