@@ -10,7 +10,7 @@ rows: a batch is placed exactly once, or not at all.
 
 Loading a territory (``territory.define``) only invalidates the position's territory; the next
 catch-up re-locates the rows already placed from their recorded coordinates, as the in-commit
-projector used to. Rebuild clears both tables (``DERIVED_TABLES``), and the state digest does
+projector used to. Rebuild clears the tables (``DERIVED_TABLES``), and the state digest does
 not hash them: a node that has not run a report yet holds the same state as one that has.
 
 Concurrency: catch-up may run while the ledger appends (the web server). On SQLite it opens its
@@ -21,8 +21,8 @@ the batch, or catch-up waits for the commit); on PostgreSQL it takes ``records``
 
 What a row takes from the state of the moment the event is recorded (the resources' locations,
 stage and state, the places' coordinates, the specification's classes and ``massPerUnit``) is
-kept in the commit by the projector below, in a narrow row (``report_event_inputs``, a real
-projection: rebuilt and hashed): that is cheap (in-memory state, cached reads, one small
+kept in the commit by the projector below, in a narrow row (``report_event_inputs``: refilled
+by a rebuild's replay, not hashed): that is cheap (in-memory state, cached reads, one small
 insert), and it keeps every figure that of the moment, whenever the report runs. The costly
 part (districts, origins, reuse, distances, the wide row and its six indexes) is the catch-up's.
 """

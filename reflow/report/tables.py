@@ -6,14 +6,16 @@ instead of being re-derived from JSON bodies at report time. Decimals are exact 
 rest of the store; the queries ``CAST`` them.
 
 The districts and the territory are written by the ``territory.define`` handler inside the
-commit, ``report_event_inputs`` (what an event's row takes from the state of the moment it is
-recorded) by the report's projector: projections of the log like any other (rebuilt, hashed by
-the state digest).
-``report_event_places`` and ``report_position`` are a *catch-up* projection instead
-(``reflow.report.catchup``): filled the first time someone asks for a report, not on the ingest
-hot path. They are derived caches, so they are in ``DERIVED_TABLES`` (cleared by rebuild) and
-NOT in ``PROJECTION_TABLES``: a node that never ran a report must have the same state digest as
-one that did, or nodes holding the same records would never agree.
+commit: projections of the log like any other (rebuilt, hashed by the state digest).
+
+The rest is in ``DERIVED_TABLES`` (cleared by rebuild, NOT hashed by the state digest):
+``report_event_inputs``, what an event's row takes from the state of the moment it is recorded,
+written by the report's projector in the commit (a rebuild's replay writes it again); and the
+*catch-up* projection ``report_event_places`` with ``report_position`` (``reflow.report.catchup``),
+filled the first time someone asks for a report, not on the ingest hot path. They are caches
+of the log: a node that never ran a report must have the same state digest as one that did,
+and a node upgraded from ``report_0001`` (whose inputs come from its placed rows) the same as
+one that ingested afresh, or nodes holding the same records would never agree.
 """
 
 from __future__ import annotations
@@ -116,7 +118,7 @@ Index(
 Index("ix_report_places_inputs", _c.input_of, _c.action, _c.is_waste, _c.is_reuse, _c.mass_kg)
 
 # What an event's row takes from the state when it is recorded (``places.record_inputs``):
-# written in the ledger's commit, a projection of the log like the districts.
+# written in the ledger's commit.
 event_inputs = Table(
     "report_event_inputs",
     store_schema.metadata,
@@ -143,9 +145,9 @@ position = Table(
 
 for _t in (districts, territory, event_inputs, event_places, position):
     SERVICE_TABLES[_t.name] = _t
-for _t in (districts, territory, event_inputs):
+for _t in (districts, territory):
     if _t not in store_schema.PROJECTION_TABLES:
         store_schema.PROJECTION_TABLES.append(_t)
-for _t in (event_places, position):
+for _t in (event_inputs, event_places, position):
     if _t not in store_schema.DERIVED_TABLES:
         store_schema.DERIVED_TABLES.append(_t)

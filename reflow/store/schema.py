@@ -128,7 +128,7 @@ vf_objects = Table(
 
 # Projections: dropped and recomputed by rebuild, hashed by the state digest (in this order).
 PROJECTION_TABLES: list[Table] = [resources, events, vf_objects]
-# Caches a service computes lazily from the log (e.g. on the first report): cleared by rebuild,
-# NOT hashed by the state digest, because a node that has not computed them yet holds the same
-# state as one that has.
+# Caches a service derives from the log (some lazily, e.g. on the first report): cleared by
+# rebuild (whose replay refills what projectors write), NOT hashed by the state digest, because
+# a node that has not computed them yet holds the same state as one that has.
 DERIVED_TABLES: list[Table] = []
