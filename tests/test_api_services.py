@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from api_support import Api, qty
+from support import World
+from value_scene import build_shirt, shirt_equation
 
 from reflow.client import ApiError
 from reflow.govern.network import create_network, network_info
@@ -180,3 +182,46 @@ def test_governance_network_members_invitations_and_relationships(city: Node) ->
         "object": {"name": "Repair Café"}, "relationship": {"roleLabel": "member of"}}]  # fmt: skip
     assert out["myMembership"] == {"agent": {"name": "Anna"}, "status": "active",
                                    "actsFor": [{"name": "Repair Café"}]}  # fmt: skip
+
+
+def test_value_distribute_income_dry_run_then_claims_with_settlement(api: Api, node: Node) -> None:
+    world = World(node.ledger)
+    shirt = build_shirt(world)
+    makerspace = world.keys[shirt.makerspace]
+    node.keystore.add(makerspace)
+    equation = world.submit(makerspace, "value.equation", shirt_equation(shirt))["ValueEquation"]
+    q = """mutation($e: ID!, $q: ID!, $d: Boolean) {
+      distributeIncome(event: $e, equation: $q, dryRun: $d) {
+        total dryRun unit { id } receiver { name }
+        shares { agent { name } amount kept explanation }
+        claims { receiver { name } quantity settled remaining status triggeredBy { id } }
+      } }"""
+    args = {"e": shirt.income, "q": equation}
+    dry = api.as_(shirt.makerspace).query(q, {**args, "d": True})["distributeIncome"]
+    assert dry["total"] == "60" and dry["dryRun"] and dry["claims"] == []
+    shares = {s["agent"]["name"]: s for s in dry["shares"]}
+    assert shares["Network fund"]["amount"] == "6"
+    assert shares["Network fund"]["explanation"][0].startswith("network fund: 6 by fixed")
+    assert sum(float(s["amount"]) for s in dry["shares"]) == 60
+    done = api.as_(shirt.makerspace).query(q, args)["distributeIncome"]
+    assert done["shares"] == dry["shares"]
+    claims = {c["receiver"]["name"]: c for c in done["claims"]}
+    assert claims["Network fund"] == {
+        "receiver": {"name": "Network fund"},
+        "quantity": "6",
+        "settled": "0",
+        "remaining": "6",
+        "status": "open",
+        "triggeredBy": {"id": shirt.income},
+    }
+    out = api.client().query(
+        """query($f: ID!) { valueEquations { id name author { name } currency }
+             claimSettlements(agent: $f) { status } }""",
+        {"f": shirt.fund},
+    )
+    assert out["valueEquations"] == [{"id": equation, "name": "shirt equation",
+        "author": {"name": "Makerspace"}, "currency": "iso4217:EUR"}]  # fmt: skip
+    assert out["claimSettlements"] == [{"status": "open"}]
+    with pytest.raises(ApiError) as err:
+        api.as_(shirt.makerspace).query(q, args)  # once per income and equation
+    assert err.value.code in ("CONFLICT", "RULE_VIOLATION")

@@ -17,6 +17,7 @@ from reflow.api import (
     governance_resolvers,
     market_resolvers,
     trace_resolvers,
+    value_resolvers,
 )
 from reflow.api.read_resolvers import query, type_bindings
 from reflow.api.scalars import SCALARS
@@ -29,7 +30,7 @@ MODULES = (
     "proposal", "agreement", "claim", "recipe",
 )  # fmt: skip
 # The services' fields (track and trace, market, governance, value, plans, reports).
-SERVICE_MODULES = ("trace", "market", "governance")
+SERVICE_MODULES = ("trace", "market", "governance", "value")
 
 
 def sdl_files() -> list[Path]:
@@ -47,6 +48,6 @@ def type_defs() -> str:
 def build_schema() -> GraphQLSchema:
     types = type_bindings()
     extra = flow_resolvers.bind(types)
-    for area in (trace_resolvers, market_resolvers, governance_resolvers):
+    for area in (trace_resolvers, market_resolvers, governance_resolvers, value_resolvers):
         extra += area.bind(types, query, mutation)
     return make_executable_schema(type_defs(), query, mutation, *types.values(), *extra, *SCALARS)
