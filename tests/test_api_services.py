@@ -4,11 +4,13 @@ and reports — each a thin call into its service, read through the ASGI app."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from api_support import Api, qty
+from plan_scene import Scene, textile_recipe
 from support import World
 from value_scene import build_shirt, shirt_equation
 
@@ -225,3 +227,29 @@ def test_value_distribute_income_dry_run_then_claims_with_settlement(api: Api, n
     with pytest.raises(ApiError) as err:
         api.as_(shirt.makerspace).query(q, args)  # once per income and equation
     assert err.value.code in ("CONFLICT", "RULE_VIOLATION")
+
+
+PLAN = """mutation($s: ID!, $q: IMeasure!, $d: DateTime!, $p: ID) {
+  planFromDemand(spec: $s, quantity: $q, due: $d, place: $p, publish: false) {
+    summary
+    plan { id progress { status counts processes { name status reasons critical } } }
+  } }"""
+
+
+def test_plan_from_demand_and_its_progress(api: Api, node: Node) -> None:
+    scene = Scene(node)
+    ids = textile_recipe(scene)
+    due = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    variables = {"s": ids["panel"], "q": qty(5, "om2:one"), "d": due, "p": scene.hub}
+    out = api.as_(scene.coord).query(PLAN, variables)["planFromDemand"]
+    assert out["summary"]["lateByHours"] == "0"
+    assert out["summary"]["criticalPath"][-1] == "press panels"
+    progress = out["plan"]["progress"]
+    assert progress["status"] == "on_track"
+    names = [p["name"] for p in progress["processes"]]
+    assert "press panels" in names and "sort" in names
+    assert {p["status"] for p in progress["processes"]} == {"on_track"}
+    assert sum(progress["counts"].values()) == len(names)
+    with pytest.raises(ApiError) as err:
+        api.as_(scene.coord).query(PLAN, {**variables, "q": qty(5, "om2:bogus")})
+    assert err.value.code not in (None, "INTERNAL_ERROR")

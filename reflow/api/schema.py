@@ -16,6 +16,7 @@ from reflow.api import (
     flow_resolvers,
     governance_resolvers,
     market_resolvers,
+    plan_resolvers,
     trace_resolvers,
     value_resolvers,
 )
@@ -30,7 +31,10 @@ MODULES = (
     "proposal", "agreement", "claim", "recipe",
 )  # fmt: skip
 # The services' fields (track and trace, market, governance, value, plans, reports).
-SERVICE_MODULES = ("trace", "market", "governance", "value")
+SERVICE_MODULES = ("trace", "market", "governance", "value", "plan")
+SERVICE_RESOLVERS = (
+    trace_resolvers, market_resolvers, governance_resolvers, value_resolvers, plan_resolvers,
+)  # fmt: skip
 
 
 def sdl_files() -> list[Path]:
@@ -48,6 +52,6 @@ def type_defs() -> str:
 def build_schema() -> GraphQLSchema:
     types = type_bindings()
     extra = flow_resolvers.bind(types)
-    for area in (trace_resolvers, market_resolvers, governance_resolvers, value_resolvers):
+    for area in SERVICE_RESOLVERS:
         extra += area.bind(types, query, mutation)
     return make_executable_schema(type_defs(), query, mutation, *types.values(), *extra, *SCALARS)
