@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from api_support import Api, qty
 from plan_scene import Scene, textile_recipe
+from report_world import build
 from support import World
 from value_scene import build_shirt, shirt_equation
 
@@ -253,3 +254,32 @@ def test_plan_from_demand_and_its_progress(api: Api, node: Node) -> None:
     with pytest.raises(ApiError) as err:
         api.as_(scene.coord).query(PLAN, {**variables, "q": qty(5, "om2:bogus")})
     assert err.value.code not in (None, "INTERNAL_ERROR")
+
+
+def test_reports_material_flows_circularity_and_participation(api: Api, node: Node) -> None:
+    city = build(World(node.ledger))
+    panel = city.ids["spec.panel"]
+    out = api.client().query(
+        """query($s: ID!) {
+          materialFlows(district: "B", from: "2026-03-01", to: "2026-03-31") {
+            district material period figures }
+          circularity(spec: $s) { spec { name } mci figures }
+          participation(district: "B") { district activeAgents newAgents agentsPerRole }
+          empty: materialFlows(from: "2020-01-01", to: "2020-12-31") { district }
+        }""",
+        {"s": panel},
+    )
+    [row] = [r for r in out["materialFlows"] if r["figures"]["production_kg"]]
+    assert row["district"] == "B" and row["period"] == "2026-03-01T00:00:00Z/2026-04-01T00:00:00Z"
+    assert row["figures"]["production_kg"] > 0
+    [mci] = out["circularity"]
+    assert mci["spec"] == {"name": "felt panel"} and mci["mci"] == mci["figures"]["MCI"]
+    assert out["participation"] == [{"district": "B", "activeAgents": 2, "newAgents": 2,
+        "agentsPerRole": {
+            "provider:consume": 1, "provider:produce": 1, "provider:transfer": 1,
+            "receiver:consume": 1, "receiver:produce": 1, "receiver:transfer": 1,
+        }}]  # fmt: skip
+    assert out["empty"] == []
+    with pytest.raises(ApiError) as err:
+        api.client().query('{ participation(from: "March") { district } }')
+    assert err.value.errors[0]["extensions"]["field"] == "from"

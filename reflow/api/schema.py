@@ -17,6 +17,7 @@ from reflow.api import (
     governance_resolvers,
     market_resolvers,
     plan_resolvers,
+    report_resolvers,
     trace_resolvers,
     value_resolvers,
 )
@@ -31,9 +32,10 @@ MODULES = (
     "proposal", "agreement", "claim", "recipe",
 )  # fmt: skip
 # The services' fields (track and trace, market, governance, value, plans, reports).
-SERVICE_MODULES = ("trace", "market", "governance", "value", "plan")
+SERVICE_MODULES = ("trace", "market", "governance", "value", "plan", "report")
 SERVICE_RESOLVERS = (
     trace_resolvers, market_resolvers, governance_resolvers, value_resolvers, plan_resolvers,
+    report_resolvers,
 )  # fmt: skip
 
 
