@@ -10,11 +10,15 @@ from typing import Any
 
 import pytest
 from api_support import Api, qty
+from graphql import build_schema
+from market_world import Market
 from plan_scene import Scene, textile_recipe
 from report_world import build
 from support import World
+from test_api_schema_modules import BRIDGING, closure, depends
 from value_scene import build_shirt, shirt_equation
 
+from reflow.api.schema import MODULES, SCHEMA_DIR, SERVICE_MODULES
 from reflow.client import ApiError
 from reflow.govern.network import create_network, network_info
 from reflow.ledger.keys import KeyPair
@@ -25,6 +29,15 @@ from reflow.settings import Settings
 @pytest.fixture
 def api(node: Node) -> Api:
     return Api(node)
+
+
+@pytest.mark.parametrize("module", SERVICE_MODULES)
+def test_each_service_module_builds_with_what_it_depends_on(module: str) -> None:
+    present = closure(module)
+    assert depends(SCHEMA_DIR / f"{module}.graphql")
+    files = [SCHEMA_DIR / f"{m}.graphql" for m in (*MODULES, module) if m in present]
+    files += [b for b in BRIDGING if depends(b) <= present]
+    build_schema("\n".join(f.read_text() for f in files))
 
 
 def _flour_into_bread(api: Api) -> dict[str, str]:
@@ -139,6 +152,44 @@ def test_market_publish_browse_match_accept_and_withdraw(api: Api) -> None:
     with pytest.raises(ApiError) as err:
         api.as_(maker).query('mutation { confirmAcceptance(acceptance: "nope") { status } }')
     assert err.value.code == "NOT_FOUND"
+
+
+ACCEPT = """mutation($p: ID!, $q: IMeasure!) {
+  acceptProposal(proposal: $p, quantity: $q) { acceptance status agreement { id } } }"""
+
+
+def test_an_acceptance_waits_for_the_publisher_who_declines_or_confirms(
+    api: Api, node: Node
+) -> None:
+    # the maker keeps its key elsewhere: the buyer's acceptance waits for its answer
+    world = World(node.ledger)
+    maker = world.agent("Maker")
+    chair = world.spec(maker, "chair")
+    offer = Market(world).offer(maker, resourceConformsTo=chair, quantity=qty(5, "om2:one"))
+    buyer = api.agent("Buyer")
+    first, second = (
+        api.as_(buyer).query(ACCEPT, {"p": offer, "q": qty(2, "om2:one")})["acceptProposal"]
+        for _ in range(2)
+    )
+    assert first["status"] == second["status"] == "pending" and first["agreement"] is None
+    node.keystore.add(world.keys[maker])  # the maker now answers through this node
+    declined = api.as_(maker).query(
+        'mutation($a: ID!) { declineAcceptance(acceptance: $a, reason: "sold out") '
+        "{ status agreement { id } } }",
+        {"a": first["acceptance"]},
+    )["declineAcceptance"]
+    assert declined == {"status": "declined", "agreement": None}
+    confirmed = api.as_(maker).query(
+        "mutation($a: ID!) { confirmAcceptance(acceptance: $a) { status agreement { id } } }",
+        {"a": second["acceptance"]},
+    )["confirmAcceptance"]
+    assert confirmed["status"] == "confirmed" and confirmed["agreement"]["id"]
+    with pytest.raises(ApiError) as err:  # only the publisher answers
+        api.as_(buyer).query(
+            "mutation($a: ID!) { confirmAcceptance(acceptance: $a) { status } }",
+            {"a": first["acceptance"]},
+        )
+    assert err.value.code not in (None, "INTERNAL_ERROR")
 
 
 @pytest.fixture
