@@ -155,12 +155,14 @@ def register(app: typer.Typer) -> None:
         ] = 10_000,
         agents: Annotated[int, typer.Option(help="agents in the workload")] = 200,
         seed: Annotated[int, typer.Option(help="workload seed")] = 7,
+        cache_limit: Annotated[int, typer.Option(help="B's store cache (0 = default)")] = 0,
     ) -> None:
         """An empty node catches up over HTTP (records/s vs raw verify, RSS); convergence time."""
         from reflow.federation.bench import run
 
         err = Console(stderr=True)
-        out = run(records, agents=agents, seed=seed, side=side, say=err.print)
+        out = run(records, agents=agents, seed=seed, side=side, cache_limit=cache_limit,
+                  say=err.print)  # fmt: skip
         print(json.dumps(out, indent=2))
 
     @app.command("network-demo")

@@ -93,11 +93,19 @@ def _digest(path: Path) -> str:
         node.close()
 
 
-def catch_up(data_dir: Path, peer: str) -> dict[str, Any]:
-    """B's side, in its own process: one replication round from ``peer``; time and peak RSS."""
+def catch_up(data_dir: Path, peer: str, cache_limit: int = 0) -> dict[str, Any]:
+    """B's side, in its own process: one replication round from ``peer``; time and peak RSS.
+
+    ``cache_limit`` (if set) lowers the store's read cache (``SqlStore`` keeps up to
+    ``CACHE_LIMIT`` resources, events and objects), which is what B's memory grows with.
+    """
     import resource
 
     from reflow.federation.service import FederationService
+    from reflow.store import sqlstore
+
+    if cache_limit:
+        sqlstore.CACHE_LIMIT = cache_limit
 
     node = Node.open(Settings.from_env({}, data_dir=data_dir))
 
@@ -118,7 +126,7 @@ def catch_up(data_dir: Path, peer: str) -> dict[str, Any]:
 
 
 def run(records: int = 100_000, *, agents: int = 200, seed: int = 7, side: int = 10_000,
-        say: Any = None) -> dict[str, Any]:  # fmt: skip
+        cache_limit: int = 0, say: Any = None) -> dict[str, Any]:  # fmt: skip
     say = say or (lambda msg: None)
     with tempfile.TemporaryDirectory(prefix="reflow-replicate-") as tmp:
         root = Path(tmp)
@@ -139,7 +147,7 @@ def run(records: int = 100_000, *, agents: int = 200, seed: int = 7, side: int =
             say("node B catches up over HTTP (separate process)")
             out = subprocess.run(
                 [sys.executable, "-m", "reflow.federation.bench", "catch-up", str(root / "b"),
-                 f"http://127.0.0.1:{port_a}"],
+                 f"http://127.0.0.1:{port_a}", str(cache_limit)],
                 capture_output=True, check=True, timeout=3600,
             )  # fmt: skip
             b_report = json.loads(out.stdout)
@@ -191,6 +199,7 @@ def run(records: int = 100_000, *, agents: int = 200, seed: int = 7, side: int =
         "local_append_per_s": round(local_rate),
         "http_vs_local": round(b_rate / local_rate, 3),
         "b_peak_rss_mib": b_report["peak_rss_mib"],
+        "b_store_cache_limit": cache_limit or "default",
         "partition_records_per_side": side,
         "convergence_s": round(converged, 2) if converged is not None else None,
         "target_convergence_s": 5.0,
@@ -200,10 +209,11 @@ def run(records: int = 100_000, *, agents: int = 200, seed: int = 7, side: int =
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "catch-up":
-        print(json.dumps(catch_up(Path(sys.argv[2]), sys.argv[3])))
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "catch-up":
+        limit = int(sys.argv[4]) if len(sys.argv) == 5 else 0
+        print(json.dumps(catch_up(Path(sys.argv[2]), sys.argv[3], limit)))
         return
-    raise SystemExit("usage: python -m reflow.federation.bench catch-up DATA_DIR PEER_URL")
+    raise SystemExit("usage: python -m reflow.federation.bench catch-up DATA_DIR PEER_URL [CACHE]")
 
 
 if __name__ == "__main__":
