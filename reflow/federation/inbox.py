@@ -18,16 +18,20 @@ forwarded a record our rules hold (an equivocating author).
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from reflow.errors import ChainError, NotFound, ReflowError, SignatureError
 from reflow.federation.equivocation import invalidate
 from reflow.federation.queries import known_hashes
 from reflow.ledger.ledger import Ledger, Receipt
 from reflow.ledger.records import Record, record_from_dict
+
+T = TypeVar("T")
 
 # Refusals that say "the sender is lying or broken", not "the author broke a rule".
 FORGERY_RULES = frozenset({"record-shape", "network"})
@@ -90,6 +94,13 @@ class Inbox:
         self.cap_bytes = cap_bytes
         self.held: dict[str, Record] = {}
         self.held_bytes = 0
+        # One worker thread does this node's replication database work: one connection (and
+        # one SQLite page cache) instead of one per pooled thread, and no reordering.
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reflow-inbox")
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the inbox's worker thread (off the event loop)."""
+        return await asyncio.get_running_loop().run_in_executor(self.worker, fn, *args)
 
     def offer(self, items: Iterable[Record | dict[str, Any]]) -> Outcome:
         """Append what can be appended now, hold what must wait, report the rest."""

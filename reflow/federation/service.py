@@ -207,7 +207,7 @@ class FederationService:
         from reflow.federation.client import parse_line
 
         records = [parse_line(x) for x in lines]
-        out = await asyncio.to_thread(self.inbox.offer, records)
+        out = await self.inbox.run(self.inbox.offer, records)
         if out.forged:
             h, err = out.forged[0]
             raise PeerError(f"streamed a forged or malformed record {h[:12]}: {err}",

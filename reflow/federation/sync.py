@@ -79,7 +79,7 @@ class Puller:
     # -- database work, off the event loop -------------------------------------------------
 
     async def _offer(self, records: list[dict[str, Any]]) -> Outcome:
-        return await asyncio.to_thread(self.inbox.offer, records)
+        return await self.inbox.run(self.inbox.offer, records)
 
     def _heads_locked(self, authors: list[str]) -> dict[str, tuple[int, str | None]]:
         store = self.node.store
@@ -107,15 +107,15 @@ class Puller:
         report = SyncReport(peer=url)
         await self._pull_log(peer, report)
         theirs = await peer.heads()
-        flags = await asyncio.to_thread(flags_of, self.node.store)
-        mine = await asyncio.to_thread(self._heads_locked, sorted(theirs))
+        flags = await self.inbox.run(flags_of, self.node.store)
+        mine = await self.inbox.run(self._heads_locked, sorted(theirs))
         todo: dict[str, tuple[int, str]] = {}
         for author, (seq, hsh) in theirs.items():
             if author in flags and seq > flags[author]:
                 seq = flags[author]  # an equivocator's later records are held: don't fetch them
             if seq > mine[author][0]:
                 todo[author] = (seq, hsh)
-            elif seq == theirs[author][0] and hsh != await asyncio.to_thread(
+            elif seq == theirs[author][0] and hsh != await self.inbox.run(
                 self._hash_at, author, seq
             ):
                 await self._probe_fork(peer, author, seq, report)  # same seq, another record
@@ -141,7 +141,7 @@ class Puller:
         thread, so receiving and applying overlap; at most two blocks are in memory.
         """
         cursor = self.cursors.get(peer.url, 0)
-        have = await asyncio.to_thread(self._all_heads)
+        have = await self.inbox.run(self._all_heads)
         while True:
             count, last = 0, cursor
             chunk: list[dict[str, Any]] = []
@@ -182,7 +182,7 @@ class Puller:
         self, peer: PeerClient, author: str, target: int, report: SyncReport
     ) -> tuple[bool, bool]:
         """Pull one chain up to ``target``; (did anything apply, is the chain done)."""
-        start = (await asyncio.to_thread(self._heads_locked, [author]))[author][0]
+        start = (await self.inbox.run(self._heads_locked, [author]))[author][0]
         if start >= target:
             return False, True
         moved = False
@@ -207,13 +207,13 @@ class Puller:
                     out = await self._offer(pending)
                     moved |= self._account(peer.url, out, report)
                 if _forks(out):
-                    head = (await asyncio.to_thread(self._heads_locked, [author]))[author][0]
+                    head = (await self.inbox.run(self._heads_locked, [author]))[author][0]
                     await self._probe_fork(peer, author, head, report)
         except TimeoutError:
             raise PeerError(f"/fed/records: not done within {PULL_DEADLINE} s (endless?)",
                             misbehaved=True) from None  # fmt: skip
         blocked = bool(out.held or out.rejected)
-        now = (await asyncio.to_thread(self._heads_locked, [author]))[author][0]
+        now = (await self.inbox.run(self._heads_locked, [author]))[author][0]
         return moved, now >= target or (blocked and not moved)
 
     def _account(self, url: str, out: Outcome, report: SyncReport) -> bool:
