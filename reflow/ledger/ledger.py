@@ -10,10 +10,12 @@ once that commit has returned, so an acknowledged record survives a crash.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,7 +34,26 @@ from reflow.ledger.port import Equivocation, LedgerStore
 from reflow.ledger.records import Record, record_from_dict
 
 log = logging.getLogger(__name__)
-CHUNK = 500
+# Records per transaction in a long batch: enough to spread the commit's fsync thin, few enough
+# that a chunk's state stays small in memory.
+CHUNK = 2000
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector rarely while a long batch is judged.
+
+    Judging allocates many short-lived objects, all freed by reference counting; with the
+    default thresholds the collector would sweep the node's large caches thousands of times
+    per batch (measured: a fifth of ingest time at 100k records).
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
 
 Status = Literal["applied", "duplicate", "rejected", "equivocation", "missing-deps"]
 # Who else the signer may act as (organisations that granted it); governance registers these.
@@ -93,7 +114,8 @@ class Ledger:
         with self.lock:
             if len(items) > CHUNK and self.verify and getattr(self.store, "concurrent", False):
                 self.store.refresh()
-                return self._pipelined(items)
+                with _few_collections():
+                    return self._pipelined(items)
             for attempt in range(3):
                 self.store.refresh()
                 try:
