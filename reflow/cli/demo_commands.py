@@ -76,9 +76,17 @@ def register(app: typer.Typer) -> None:
         no_serve: Annotated[
             bool, typer.Option("--no-serve", help="load the data, do not start the server")
         ] = False,
+        nodes: Annotated[
+            int, typer.Option(help="N > 1: start N replicating nodes on ports 8001… instead")
+        ] = 1,
         as_json: AsJson = False,
     ) -> None:
         """Create a node with the six pilot scenarios (a living circular city); then serve it."""
+        if nodes > 1:
+            from reflow.federation.demo import run_demo_nodes
+
+            run_demo_nodes(nodes, base_port=8001, say=print)
+            return
         settings = Settings.from_env(data_dir=data_dir, database_url=db, port=port)
         names = scenario or [*scenarios.SCENARIOS, scenarios.PILOTS]
         known = {*scenarios.SCENARIOS, scenarios.PILOTS, "textile_basic"}

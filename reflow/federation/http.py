@@ -158,8 +158,12 @@ def federation_routes(node: Node, service: FederationService | None = None) -> l
     async def peers(request: Request) -> Response:
         listed = [asdict(p) for p in book.list()]
         status = service.status() if service is not None else {}
+        now = time.monotonic()
         for p in listed:
-            p["status"] = status.get(p["url"])
+            st = status.get(p["url"])
+            if st is not None and st.get("last_sync") is not None:
+                st["last_sync_seconds_ago"] = round(now - st["last_sync"], 1)
+            p["status"] = st
         return JSONResponse({"peers": listed})
 
     async def digest(request: Request) -> Response:

@@ -32,7 +32,15 @@ class WithFederation:
         await self.app(scope, receive, send)
 
 
-def build_app(node: Node, *, sync: bool = True, interval: float = 2.0, own_url: str = "") -> Any:
+def build_app(
+    node: Node,
+    *,
+    sync: bool = True,
+    interval: float = 2.0,
+    own_url: str = "",
+    extra_routes: tuple[Any, ...] | list[Any] = (),
+) -> Any:
+    """The API with ``/fed`` (and ``extra_routes``, e.g. the web pages), replicating if ``sync``."""
     try:
         create_app = importlib.import_module("reflow.api.app").create_app
     except (ImportError, AttributeError):
@@ -40,7 +48,8 @@ def build_app(node: Node, *, sync: bool = True, interval: float = 2.0, own_url: 
     if create_app is None:
         return federation_app(node, sync=sync, interval=interval, own_url=own_url)
     service = FederationService(node, interval=interval, own_url=own_url)
-    api = create_app(node, extra_routes=federation_routes(node, service))
+    routes = [*extra_routes, *federation_routes(node, service)]
+    api = create_app(node, extra_routes=routes)
     return WithFederation(api, service) if sync else api
 
 
