@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from reflow.errors import ChainError, NotFound, ReflowError, SignatureError
 from reflow.federation.equivocation import invalidate
 from reflow.federation.queries import known_hashes
-from reflow.ledger.ledger import Ledger, Receipt
+from reflow.ledger.ledger import Ledger, Receipt, tell_arrivals
 from reflow.ledger.records import Record, record_from_dict
 
 T = TypeVar("T")
@@ -152,6 +152,7 @@ class Inbox:
         if not batch:
             return
         receipts = self.judge.append_many(batch)
+        tell_arrivals(self.ledger.store, batch, receipts)
         for rec, receipt in zip(batch, receipts, strict=True):
             status = receipt.status
             if status == "applied":

@@ -59,6 +59,19 @@ Status = Literal["applied", "duplicate", "rejected", "equivocation", "missing-de
 # Who else the signer may act as (organisations that granted it); governance registers these.
 ActingResolver = Callable[[BatchView, str], Iterable[str]]
 ACTING_RESOLVERS: list[ActingResolver] = []
+# Told about records that reached this node from elsewhere (replication, self-signed submissions)
+# once they are applied: services announce them (e.g. the market's standing matches).
+ArrivalListener = Callable[[Any, list[Any], list["Receipt"]], None]
+ARRIVAL_LISTENERS: list[ArrivalListener] = []
+
+
+def tell_arrivals(store: Any, records: list[Any], receipts: list[Receipt]) -> None:
+    """Call every arrival listener; a listener's failure never undoes the append."""
+    for listen in ARRIVAL_LISTENERS:
+        try:
+            listen(store, records, receipts)
+        except Exception:  # a notification must not break ingest
+            log.exception("arrival listener %r failed", listen)
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from reflow.ledger.ledger import ARRIVAL_LISTENERS
 from reflow.market.matching import matches
 from reflow.market.tables import acceptances
 
@@ -116,6 +117,11 @@ class MatchStream:
         with self._lock, contextlib.suppress(ValueError):
             self._subs.remove(sub)
 
+    @property
+    def listening(self) -> bool:
+        """Whether anyone is subscribed (announcing costs a match query; skip it otherwise)."""
+        return bool(self._subs)
+
     def publish(self, notice: Notice) -> None:
         with self._lock:
             subs = [s for s in self._subs if s.agent in (None, notice.agent)]
@@ -177,3 +183,13 @@ def announce_applied(
                 told.add(aid)
                 out.extend(announce_acceptance(store, aid, stream))
     return out
+
+
+def announce_arrivals(store: Any, records: list[Any], receipts: list[Any]) -> None:
+    """Arrival listener: replicated proposals and answers reach this node's subscribers too."""
+    if STREAM.listening:
+        announce_applied(store, records, receipts, STREAM)
+
+
+if announce_arrivals not in ARRIVAL_LISTENERS:
+    ARRIVAL_LISTENERS.append(announce_arrivals)

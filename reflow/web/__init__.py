@@ -24,6 +24,7 @@ from reflow.web.views import (
     inventory,
     market,
     network,
+    notices,
     plans,
     record,
     signin,
@@ -49,7 +50,18 @@ async def no_icon(request: Request) -> Response:
 def web_routes(node: Node) -> list[BaseRoute]:
     web = Web.make(node, Sessions(node_secret(node.settings.data_dir)))
     pages: list[BaseRoute] = []
-    for module in (map_view, inventory, market, plans, value, network, record, charts, signin):
+    for module in (
+        notices,  # before market: /market/{id} would catch /market/stream
+        map_view,
+        inventory,
+        market,
+        plans,
+        value,
+        network,
+        record,
+        charts,
+        signin,
+    ):
         pages.extend(module.routes(web))
     return [
         *pages,
