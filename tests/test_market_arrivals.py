@@ -62,17 +62,16 @@ def test_the_match_stream_is_served_as_server_sent_events(node: Node) -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://node") as client:
             url = f"/market/stream?agent={maker.public}&limit=1"
-            async with client.stream("GET", url) as answer:
-                assert answer.headers["content-type"].startswith("text/event-stream")
-                lines: list[str] = []
-                async for line in answer.aiter_lines():
-                    lines.append(line)
-                    if line == ": listening":  # subscribed: now the offer is published
-                        offered = intent("offer", shop.public, qty(40), classes=[C["cotton"]])
-                        publish(node, shop, {"purpose": "offer"}, [offered])
-                return lines
+            answer = asyncio.create_task(client.get(url))
+            while not STREAM.listening:  # the stream has subscribed: now the offer comes
+                await asyncio.sleep(0.01)
+            offered = intent("offer", shop.public, qty(40), classes=[C["cotton"]])
+            publish(node, shop, {"purpose": "offer"}, [offered])
+            done = await answer
+            assert done.headers["content-type"].startswith("text/event-stream")
+            return done.text.splitlines()
 
-    lines = asyncio.run(scenario())
+    lines = asyncio.run(asyncio.wait_for(scenario(), 20))
     assert "event: MatchFound" in lines
     data = next(line for line in lines if line.startswith("data: "))
     assert f'"proposal": "{request}"' in data and maker.public in data
