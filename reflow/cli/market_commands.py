@@ -19,7 +19,7 @@ from rich.table import Table
 
 from reflow.cli.ledger_commands import AsAgent, Passphrase, opened
 from reflow.cli.node_commands import AsJson, DataDir, DbUrl
-from reflow.cli.output import console
+from reflow.cli.output import console, show_rows
 from reflow.market import service
 from reflow.recording import parse_quantity, signing_key
 
@@ -198,15 +198,9 @@ def acceptances_cmd(
     """The acceptances of an agent's proposals waiting for its answer."""
     with opened(data_dir, db, as_json) as node:
         rows = service.pending_acceptances(node.store, agent)
-    if as_json:
-        print(json.dumps(rows))
-        return
-    table = Table(title="Pending acceptances")
-    for col in ("acceptance", "proposal", "acceptor", "quantity"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(r["id"], r["proposal"], r["acceptor"][:12], f"{r['quantity']} {r['unit']}")
-    console.print(table)
+    show_rows(rows, as_json, "Pending acceptances", ("acceptance", "proposal", "acceptor",
+              "quantity"), lambda r: (r["id"], r["proposal"], r["acceptor"][:12],
+                                      f"{r['quantity']} {r['unit']}"))  # fmt: skip
 
 
 def _print_agreement(status: dict[str, Any]) -> None:
@@ -263,15 +257,8 @@ def proposals_cmd(
     """An agent's proposals still on the market."""
     with opened(data_dir, db, as_json) as node:
         rows = service.open_proposals(node.store, agent)
-    if as_json:
-        print(json.dumps(rows))
-        return
-    table = Table(title="Open proposals")
-    for col in ("id", "purpose", "name", "until"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(r["id"], r["purpose"], escape(r["name"] or ""), r["ends"] or "")
-    console.print(table)
+    show_rows(rows, as_json, "Open proposals", ("id", "purpose", "name", "until"),
+              lambda r: (r["id"], r["purpose"], escape(r["name"] or ""), r["ends"] or ""))
 
 
 def bench_match(

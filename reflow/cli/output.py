@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import typer
@@ -52,6 +53,25 @@ def named(r: dict[str, Any] | None) -> str:
     if not r:
         return ""
     return escape(r.get("name") or r["id"][:12])
+
+
+def show_rows(
+    rows: list[dict[str, Any]],
+    as_json: bool,
+    title: str,
+    columns: tuple[str, ...],
+    cells: Callable[[dict[str, Any]], tuple[str, ...]],
+) -> None:
+    """A read command's answer: the rows as JSON with ``--json``, else a Rich table of ``cells``."""
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(*cells(r))
+    console.print(table)
 
 
 def resources_table(rows: list[dict[str, Any]], title: str = "Economic resources") -> Table:

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from reflow.cli.ledger_commands import AsAgent, Passphrase, opened
 from reflow.cli.node_commands import AsJson, DataDir, DbUrl
-from reflow.cli.output import console, qty
+from reflow.cli.output import console, qty, show_rows
 from reflow.errors import RuleViolation
 from reflow.plan import service
 from reflow.recording import parse_quantity, signing_key
@@ -167,21 +167,10 @@ def list_cmd(
     """The plans recorded, latest first."""
     with opened(data_dir, db, as_json) as node:
         out = service.plans_of(node.store, author)
-    if as_json:
-        print(json.dumps(out))
-        return
-    table = Table(title="Plans")
-    for col in ("id", "spec", "quantity", "due", "by"):
-        table.add_column(col, overflow="fold")
-    for p in out:
-        table.add_row(
-            p["id"],
-            _short(p["spec"]),
-            qty({"hasNumericalValue": p["quantity"], "hasUnit": p["unit"]}),
-            p["due"][:16],
-            _short(p["author"]),
-        )
-    console.print(table)
+    show_rows(out, as_json, "Plans", ("id", "spec", "quantity", "due", "by"), lambda p: (
+        p["id"], _short(p["spec"]), qty({"hasNumericalValue": p["quantity"], "hasUnit": p["unit"]}),
+        p["due"][:16], _short(p["author"]),
+    ))  # fmt: skip
 
 
 @plan_app.command("progress")
