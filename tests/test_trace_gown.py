@@ -191,6 +191,18 @@ def test_an_event_or_a_process_can_start_a_walk(gown: Gown, shared: World) -> No
         trace_item(store, "no-such-thing")
 
 
+def test_a_process_traced_back_shows_all_its_inputs(gown: Gown, shared: World) -> None:
+    """Started at a process, no event chose a pairing: every input counts (it used to crash)."""
+    result = trace_item(shared.ledger.store, gown.wash2)
+    inputs = ["wash2_accept_gown", "wash2_soap", "wash2_water"]
+    assert [c["id"] for c in result.tree()["children"]] == sorted(
+        (gown.ids[k] for k in inputs), reverse=True
+    )
+    ids = set(names(gown, result.ids()))
+    assert {"gown", "wash1", "sew", "cotton", "raise_bale", "soap", "water"} <= ids
+    assert not {"wash2_modify_gown", "pack_gown", "unpack_gown", "other"} & ids
+
+
 def test_the_store_graph_walks_like_the_whole_table_in_memory(gown: Gown, shared: World) -> None:
     """The one-query reach loads every event the walk needs: same result as all events."""
     store = shared.ledger.store

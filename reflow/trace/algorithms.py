@@ -110,7 +110,8 @@ class _Walk:
     def run(self, start: Node) -> FlowResult:
         _check_start(self.g, start)
         result = FlowResult(start, "track" if self.forward else "trace")
-        ctx: Any = (_START, LINEAGE) if start.kind == RESOURCE else ("start", None)
+        # A start process was entered through no event: no pairing applies (ctx None).
+        ctx: Any = {RESOURCE: (_START, LINEAGE), EVENT: ("start", None)}.get(start.kind)
         stack: list[Task] = [(start, None, 0, ctx, "start")]
         children = self._forward if self.forward else self._back
         while stack:
