@@ -57,6 +57,11 @@ class KeyPair:
         """Detached Ed25519 signature of ``message``, base64."""
         return base64.b64encode(self._signing_key.sign(message).signature).decode("ascii")
 
+    def delegation_proof(self) -> dict[str, str] | None:
+        """What a record signed by this key carries to show the author let it sign: nothing,
+        for the author's own key (see ``reflow.ledger.delegation.DelegatedKey``)."""
+        return None
+
 
 @lru_cache(maxsize=4096)
 def _signing_key(seed: bytes) -> nacl.signing.SigningKey:

@@ -26,7 +26,10 @@ from reflow.errors import (
     RuleViolation,
     StaleStateError,
 )
-from reflow.ledger import vf_kinds  # noqa: F401  (registers the VF record kinds)
+from reflow.ledger import (
+    delegation,  # noqa: F401  (delegated records' kinds and policy)
+    vf_kinds,  # noqa: F401  (registers the VF record kinds)
+)
 from reflow.ledger.changes import Changes
 from reflow.ledger.context import BatchView, Context
 from reflow.ledger.kinds import POLICIES, get_kind

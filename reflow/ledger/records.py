@@ -5,6 +5,12 @@ the sha256 of the canonical (RFC 8785) bytes of everything but ``sig``, and ``si
 signature of those same bytes by ``author`` — bytes, not a digest, so a Zencode contract that
 signs the canonical JSON string produces the very same signature. Objects a record creates are
 named from its hash (``derive_id``), so every node names them alike without coordination.
+
+A record written under a *delegation* (``reflow.ledger.delegation``) is signed by the node key
+the author delegated to, not by the author; its body then carries ``@delegation``: the grant, the
+signing key, and the author's signed request as proof of intent. ``Record.body`` is the body
+without it (what the kind's rules judge) and ``Record.delegation`` the proof; ``to_dict`` puts
+them back together, so the bytes signed and hashed are the ones sent.
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ from reflow.ledger.keys import KeyPair, verify
 
 RECORD_FIELDS = ("network", "author", "seq", "prev", "deps", "kind", "body", "created")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_KIND = re.compile(r"[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)+")
+KIND_PATTERN = re.compile(r"[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)+")
 MAX_RECORD_BYTES = 256 * 1024
+DELEGATION = "@delegation"  # the body key of a delegated record's proof
+DELEGATION_FIELDS = ("grant", "key", "request", "requestSig")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +49,20 @@ class Record:
     sig: str
     payload: bytes
     hash: str
+    # The proof of a record a delegated key signed for its author (None: the author signed).
+    delegation: dict[str, str] | None = None
+
+    @property
+    def signed_body(self) -> dict[str, Any]:
+        """The body as signed: with the delegation's proof, if any."""
+        if self.delegation is None:
+            return self.body
+        return {**self.body, DELEGATION: self.delegation}
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "network": self.network, "author": self.author, "seq": self.seq, "prev": self.prev,
-            "deps": list(self.deps), "kind": self.kind, "body": self.body,
+            "deps": list(self.deps), "kind": self.kind, "body": self.signed_body,
             "created": self.created, "sig": self.sig,
         }  # fmt: skip
 
@@ -53,7 +70,21 @@ class Record:
         return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
     def verify_signature(self) -> None:
-        verify(self.author, self.payload, self.sig)
+        """The author's signature; for a delegated record, the delegate's signature and the
+        author's signature of the request it carries (whether the author granted that key
+        this power is the ledger's question: it needs the chain's state)."""
+        if self.delegation is None:
+            verify(self.author, self.payload, self.sig)
+            return
+        verify(self.delegation["key"], self.payload, self.sig)
+        try:
+            verify(self.author, self.delegation["request"].encode(), self.delegation["requestSig"])
+        except SignatureError as exc:
+            raise SignatureError(
+                f"the request kept as proof is not signed by the author: {exc.message}",
+                field=f"body.{DELEGATION}.requestSig",
+                rule="delegation-proof",
+            ) from None
 
 
 def _bad(message: str, field: str) -> RuleViolation:
@@ -89,10 +120,33 @@ def _check_shape(d: Any) -> None:
         isinstance(x, str) and _HEX64.fullmatch(x) for x in deps
     ):
         raise _bad("deps must be a list of record hashes", "deps")
-    if not _KIND.fullmatch(d["kind"]):
+    if not KIND_PATTERN.fullmatch(d["kind"]):
         raise _bad("kind must look like 'area.operation' (e.g. 'vf.event')", "kind")
     if not isinstance(d["body"], dict):
         raise _bad("body must be an object", "body")
+    if DELEGATION in d["body"]:
+        _check_delegation(d["body"][DELEGATION])
+
+
+def _check_delegation(proof: Any) -> None:
+    where = f"body.{DELEGATION}"
+    if not isinstance(proof, dict):
+        raise _bad("a delegation's proof must be an object", where)
+    for key in DELEGATION_FIELDS:
+        if not isinstance(proof.get(key), str) or not proof[key]:
+            raise _bad(f"the delegation's proof needs {key!r} (a string)", f"{where}.{key}")
+    extra = sorted(set(proof) - set(DELEGATION_FIELDS))
+    if extra:
+        raise _bad(f"unknown field {extra[0]!r} in the delegation's proof", f"{where}.{extra[0]}")
+    if not _HEX64.fullmatch(proof["grant"]):
+        raise _bad("grant must be the hash of the delegation record", f"{where}.grant")
+
+
+def _split(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str] | None]:
+    """The body the rules judge, and the delegation's proof kept beside it."""
+    if DELEGATION not in body:
+        return body, None
+    return {k: v for k, v in body.items() if k != DELEGATION}, body[DELEGATION]
 
 
 def record_from_dict(d: Any) -> Record:
@@ -101,10 +155,12 @@ def record_from_dict(d: Any) -> Record:
     payload = canonical_bytes(_unsigned(d))
     if len(payload) > MAX_RECORD_BYTES:
         raise _bad(f"a record may have at most {MAX_RECORD_BYTES} bytes", "body")
+    body, delegation = _split(d["body"])
     return Record(
         network=d["network"], author=d["author"], seq=d["seq"], prev=d["prev"],
-        deps=tuple(d["deps"]), kind=d["kind"], body=d["body"], created=d["created"],
+        deps=tuple(d["deps"]), kind=d["kind"], body=body, created=d["created"],
         sig=d["sig"], payload=payload, hash=hashlib.sha256(payload).hexdigest(),
+        delegation=delegation,
     )  # fmt: skip
 
 
@@ -138,16 +194,23 @@ def sign_record(
     deps: tuple[str, ...] | list[str] = (),
     created: str | None = None,
 ) -> Record:
-    """Make and sign a record as ``key``'s author."""
+    """Make and sign a record as ``key``'s author (a delegated key adds its proof)."""
+    proof = key.delegation_proof()
     unsigned = {
         "network": network, "author": key.public, "seq": seq, "prev": prev,
-        "deps": sorted(set(deps)), "kind": kind, "body": body, "created": created or now(),
+        "deps": sorted(set(deps)), "kind": kind,
+        "body": body if proof is None else {**body, DELEGATION: proof},
+        "created": created or now(),
     }  # fmt: skip
     payload = canonical_bytes(unsigned)
+    if proof is not None:  # the request it keeps may be large: peers must accept the record
+        _check_delegation(proof)
+        if len(payload) > MAX_RECORD_BYTES:
+            raise _bad(f"a record may have at most {MAX_RECORD_BYTES} bytes", "body")
     return Record(
         network=network, author=key.public, seq=seq, prev=prev, deps=tuple(unsigned["deps"]),
         kind=kind, body=body, created=unsigned["created"], sig=key.sign(payload),
-        payload=payload, hash=hashlib.sha256(payload).hexdigest(),
+        payload=payload, hash=hashlib.sha256(payload).hexdigest(), delegation=proof,
     )  # fmt: skip
 
 
