@@ -30,7 +30,8 @@ def under(
 ) -> DelegatedKey:
     """The node key writing for ``agent`` under ``grant``; the request signed by ``signer``."""
     request, sig = request_by(signer or agent)
-    return DelegatedKey(node.secret, agent=agent.public, key=node.public, grant=grant,
+    return DelegatedKey(node.secret, agent=agent.public, key=node.public,
+                        grants=((grant, frozenset({"vf.create", "vf.event"})),),
                         request=request, request_sig=sig)  # fmt: skip
 
 
@@ -196,8 +197,9 @@ def test_the_record_must_be_signed_by_the_key_its_proof_names(
 ) -> None:
     g = grant(world, anna, node_key.public, ["vf.create"])
     honest = under(world.keys[anna], node_key, g)
-    thief = DelegatedKey(KeyPair.generate().secret, agent=anna, key=node_key.public, grant=g,
-                         request=honest.request, request_sig=honest.request_sig)  # fmt: skip
+    thief = DelegatedKey(KeyPair.generate().secret, agent=anna, key=node_key.public,
+                         grants=honest.grants, request=honest.request,
+                         request_sig=honest.request_sig)  # fmt: skip
     err = _refusal(ledger, world.chain.sign(thief, "vf.create", place_body()))
     assert isinstance(err, SignatureError) and err.field == "sig"
 
@@ -245,3 +247,18 @@ def test_a_malformed_proof_is_refused_by_its_shape(proof: Any, field: str) -> No
     with pytest.raises(RuleViolation) as err:
         record_from_dict(raw)
     assert (err.value.field, err.value.rule) == (field, "record-shape")
+
+
+def test_each_record_names_the_grant_that_covers_its_kind(
+    world: World, ledger: Ledger, anna: str, node_key: KeyPair
+) -> None:
+    places = grant(world, anna, node_key.public, ["vf.create"])
+    events = grant(world, anna, node_key.public, ["vf.event"])
+    request, sig = request_by(world.keys[anna])
+    key = DelegatedKey(node_key.secret, agent=anna, key=node_key.public,
+                       grants=((events, frozenset({"vf.event"})),
+                               (places, frozenset({"vf.create"}))),
+                       request=request, request_sig=sig)  # fmt: skip
+    rec = world.chain.sign(key, "vf.create", place_body())
+    assert rec.delegation is not None and rec.delegation["grant"] == places
+    assert ledger.append(rec).status == "applied"

@@ -36,16 +36,17 @@ GRANT_FIELDS = frozenset({"key", "kinds", "expires"})
 
 @dataclass(frozen=True)
 class DelegatedKey(KeyPair):
-    """A node's key writing records in ``agent``'s chain under the agent's grant.
+    """A node's key writing records in ``agent``'s chain under the agent's grants.
 
     ``public`` is the author the records name (the agent); ``sign`` signs with the node key
-    (``secret``). Each record it signs carries the proof: the grant, the node key and the request
-    the agent signed.
+    (``secret``). Each record it signs carries the proof: the grant that covers the record's kind
+    (the newest; the first given if none does, and the ledger says why it refuses), the node key
+    and the request the agent signed.
     """
 
     agent: str = ""
     key: str = ""  # the node's public key (the delegate)
-    grant: str = ""  # hash of the delegation.grant record
+    grants: tuple[tuple[str, frozenset[str]], ...] = ()  # (grant record hash, kinds), newest first
     request: str = ""  # the raw request the agent signed (UTF-8)
     request_sig: str = ""  # the agent's base64 Ed25519 signature of it
 
@@ -53,9 +54,12 @@ class DelegatedKey(KeyPair):
     def public(self) -> str:
         return self.agent
 
-    def delegation_proof(self) -> dict[str, str]:
+    def delegation_proof(self, kind: str) -> dict[str, str]:
+        if not self.grants:
+            raise ValueError("a delegated key needs at least one grant")
+        grant = next((g for g, kinds in self.grants if kind in kinds), self.grants[0][0])
         return {
-            "grant": self.grant,
+            "grant": grant,
             "key": self.key,
             "request": self.request,
             "requestSig": self.request_sig,

@@ -57,9 +57,9 @@ class KeyPair:
         """Detached Ed25519 signature of ``message``, base64."""
         return base64.b64encode(self._signing_key.sign(message).signature).decode("ascii")
 
-    def delegation_proof(self) -> dict[str, str] | None:
-        """What a record signed by this key carries to show the author let it sign: nothing,
-        for the author's own key (see ``reflow.ledger.delegation.DelegatedKey``)."""
+    def delegation_proof(self, kind: str) -> dict[str, str] | None:
+        """What a ``kind`` record signed by this key carries to show the author let it sign:
+        nothing, for the author's own key (see ``reflow.ledger.delegation.DelegatedKey``)."""
         return None
 
 

@@ -195,7 +195,7 @@ def sign_record(
     created: str | None = None,
 ) -> Record:
     """Make and sign a record as ``key``'s author (a delegated key adds its proof)."""
-    proof = key.delegation_proof()
+    proof = key.delegation_proof(kind)
     unsigned = {
         "network": network, "author": key.public, "seq": seq, "prev": prev,
         "deps": sorted(set(deps)), "kind": kind,
