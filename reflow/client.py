@@ -18,7 +18,7 @@ import httpx
 
 from reflow.api.auth import sign_headers
 from reflow.ledger.keys import KeyPair
-from reflow.ledger.records import Record
+from reflow.ledger.records import Record, sign_record
 
 __all__ = ["ApiError", "Client"]
 
@@ -83,6 +83,31 @@ class Client:
         q = "mutation($r: JSON!) { submitRecord(record: $r) { hash status created } }"
         receipt: dict[str, Any] = self.query(q, {"r": rec})["submitRecord"]
         return receipt
+
+    def sign_and_submit(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Sign a record with the client's own key after the chain's head on the node, and
+        submit it; the receipt. (The node may have written to the chain under a delegation.)"""
+        if self.key is None:
+            raise ValueError("a client without a key cannot sign records")
+        q = "query($a: ID!) { chainHead(author: $a) { seq hash } instanceVariables { network } }"
+        out = self.query(q, {"a": self.key.public})
+        head = out["chainHead"]
+        record = sign_record(
+            self.key, network=out["instanceVariables"]["network"],
+            seq=head["seq"] + 1 if head else 1, prev=head["hash"] if head else None,
+            kind=kind, body=body,
+        )  # fmt: skip
+        return self.submit_record(record)
+
+    def delegate(
+        self, node_key: str, kinds: list[str], expires: str | None = None
+    ) -> dict[str, Any]:
+        """Let ``node_key`` write records of ``kinds`` in this agent's chain (until
+        ``expires``), so that the node accepts this client's signed mutations."""
+        body: dict[str, Any] = {"key": node_key, "kinds": kinds}
+        if expires is not None:
+            body["expires"] = expires
+        return self.sign_and_submit("delegation.grant", body)
 
     def close(self) -> None:
         self.http.close()

@@ -39,7 +39,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from reflow.api.auth import Unauthenticated, request_signer, require_signer
+from reflow.api.auth import (
+    Unauthenticated,
+    request_signature,
+    request_signer,
+    require_signer,
+)
 from reflow.api.context import RequestContext
 from reflow.api.error_shape import error_body, graphql_error, reflow_error
 from reflow.api.limits import LIMITS, Limits, check_document, has_nul, no_nul
@@ -189,7 +194,10 @@ class GraphQLEndpoint:
             if hit is not None and hit[0] == position:
                 self.results.move_to_end(key)
                 return Response(hit[1], media_type="application/json")
-        ctx = RequestContext(self.node, signer, Loaders(self.node.store.engine), writer=self.writer)
+        ctx = RequestContext(
+            self.node, signer, Loaders(self.node.store.engine), writer=self.writer, body=body,
+            signature=request_signature(request.headers) if writes else None,
+        )  # fmt: skip
 
         def run() -> Any:
             try:

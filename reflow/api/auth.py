@@ -54,6 +54,11 @@ def request_signer(headers: Mapping[str, str], body: bytes) -> str | None:
     return agent
 
 
+def request_signature(headers: Mapping[str, str]) -> str | None:
+    """The signature the request carries (kept as proof by records written under a delegation)."""
+    return _first(headers, SIGNATURE_HEADERS)
+
+
 def sign_headers(key: KeyPair, body: bytes) -> dict[str, str]:
     """The headers that sign ``body`` as ``key`` (what ``reflow.client`` sends)."""
     return {"x-reflow-agent": key.public, "x-reflow-signature": key.sign(body)}

@@ -8,9 +8,9 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from reflow.api.auth import require_signer
+from reflow.api.delegation import delegated_key
 from reflow.api.loaders import Loaders
 from reflow.api.writer import GroupWriter
-from reflow.errors import AuthorisationError, NotFound
 from reflow.ledger.keys import KeyPair
 from reflow.ledger.ledger import Receipt
 from reflow.ledger.records import Record
@@ -23,19 +23,18 @@ class RequestContext:
     signer: str | None
     loaders: Loaders
     writer: GroupWriter | None = None
+    # The request's exact bytes and the signer's signature of them: the proof a record
+    # written under a delegation keeps.
+    body: bytes = b""
+    signature: str | None = None
 
     def signer_key(self) -> KeyPair:
-        """The node-held key of the agent that signed the request (mutations sign with it)."""
+        """The key mutations sign with: the signer's own, if this node holds it, else this
+        node's key writing in the signer's chain under the signer's delegation."""
         signer = require_signer(self.signer)
-        try:
+        if self.node.keystore.has(signer):
             return self.node.keystore.get(signer)
-        except NotFound:
-            raise AuthorisationError(
-                "this node does not hold the signer's key: sign the record yourself and send "
-                "it with submitRecord",
-                field="zenflows-user",
-                rule="node-held-key",
-            ) from None
+        return delegated_key(self.node, signer, self.body, self.signature or "")
 
     def submit(self, key: KeyPair, kind: str, body: dict[str, Any]) -> Receipt:
         """Sign and append a record as ``key``; later reads of this request see it."""

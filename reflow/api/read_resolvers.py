@@ -101,6 +101,14 @@ def resolve_instance(_: Any, info: Info) -> dict[str, str]:
     }
 
 
+@query.field("chainHead")
+def resolve_chain_head(_: Any, info: Info, author: str) -> dict[str, Any] | None:
+    """Lets agents that sign their own records continue a chain the node also writes to
+    (records written under their delegation)."""
+    head = ctx_of(info).node.store.head(author)
+    return {"seq": head[0], "hash": head[1]} if head else None
+
+
 @query.field("myAgent")
 def resolve_my_agent(_: Any, info: Info) -> dict[str, Any] | None:
     ctx = ctx_of(info)
