@@ -2,8 +2,9 @@
 
 The textile scenario of the planning issue: insulation panels pressed from fibre, fibre shredded
 from sorted textile, sorted textile from collected used garments. All numbers are per unit of
-output: a panel takes 4 kg fibre and half an hour of pressing; 4 kg fibre take 5 kg sorted
-textile; 1 kg sorted textile takes 1 kg collected garments and 0.1 h of sorting.
+output: a panel takes 4 kg fibre and 0.4 h of pressing; 4 kg fibre take 5 kg sorted textile;
+1 kg sorted textile takes 1 kg collected garments and 0.1 h of sorting. (50 panels are 20 h of
+pressing: one press operator's block within the one-day pressing process.)
 """
 
 from __future__ import annotations
@@ -192,7 +193,7 @@ def textile_recipe(s: Scene) -> dict[str, str]:
                 "action": "work",
                 "recipeInputOf": "press",
                 "resourceConformsTo": ids["pressing"],
-                "effortQuantity": hours("0.5"),
+                "effortQuantity": hours("0.4"),
             },
             {
                 "action": "produce",

@@ -81,7 +81,7 @@ def test_work_goes_to_who_offers_the_skill_within_their_hours(planned) -> None:
     assert set(sorting) <= {ids["sorter_Sara"], ids["sorter_Omar"]}
     assert sorting.get(ids["sorter_Sara"], 0) <= 10 and sorting.get(ids["sorter_Omar"], 0) <= 8
     press = [c for c in work if c["spec"] == ids["pressing"]]
-    assert [(c["provider"], c["quantity"]) for c in press] == [(ids["presser"], "25")]
+    assert [(c["provider"], c["quantity"]) for c in press] == [(ids["presser"], "20")]
 
 
 def test_inputs_come_from_their_holders_and_loads_go_by_van(planned) -> None:
@@ -162,7 +162,7 @@ def test_what_nobody_can_do_or_carry_becomes_requests(node: Node) -> None:
     assert out["solver"]["status"] == "OPTIMAL"
     unmet = {(u["what"], u.get("spec")): u for u in out["unmet"]}
     assert unmet[("work", ids["sorting"])]["quantity"] == "20"  # 200 kg × 0.1 h, nobody offers
-    assert unmet[("work", ids["pressing"])]["quantity"] == "20"
+    assert unmet[("work", ids["pressing"])]["quantity"] == "16"  # 40 panels × 0.4 h
     assert unmet[("transport", ids["garments"])]["massKg"] == "200"  # more than the van holds
     assert len(out["requests"]) == 1
     with node.store.engine.connect() as conn:
@@ -275,3 +275,29 @@ def test_a_van_on_another_plans_trip_is_not_free_then(planned) -> None:
     )
     [carry] = [u for u in same["unmet"] if u["what"] == "transport"]
     assert "another plan's trip" in carry["why"]
+
+
+def test_a_worker_booked_by_one_plan_is_not_booked_at_the_same_time_by_another(planned) -> None:
+    """The first plan books Pia for 20 of the 24 hours of its pressing day. A second plan
+    pressing 15 panels the same day needs 6 hours: Pia still has 10 hours on her offer, but only
+    4 hours of that day free, so she gets those 4 and 2 hours are asked of the market."""
+    s, ids, _out, show = planned
+    [first] = [c for c in _commitments(show, "work") if c["spec"] == ids["pressing"]]
+    second = service.plan_from_demand(
+        s.node,
+        s.keys[s.coord],
+        ids["panel"],
+        qty(15, "om2:one"),
+        NOW + timedelta(days=10),
+        s.hub,
+        now=NOW,
+        publish=False,
+    )
+    shown = service.show(s.node.store, second["plan"])
+    [pia] = [c for c in _commitments(shown, "work") if c["spec"] == ids["pressing"]]
+    assert (pia["provider"], pia["quantity"]) == (ids["presser"], "4")
+    assert pia["ends"] <= first["begins"] or pia["begins"] >= first["ends"]
+    short = next(
+        u for u in second["unmet"] if u["what"] == "work" and u["spec"] == ids["pressing"]
+    )
+    assert short["quantity"] == "2"

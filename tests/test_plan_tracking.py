@@ -48,7 +48,7 @@ def test_events_fulfil_commitments_and_a_process_gets_done(planned) -> None:
     state = service.progress(s.node.store, plan, now=NOW)
     press = next(p for p in state["processes"] if p["name"] == "press panels")
     work = _find(state, "work", provider=ids["presser"])
-    for h in (10, 15):
+    for h in (8, 12):
         event = {
             "action": "work",
             "provider": ids["presser"],
@@ -60,7 +60,7 @@ def test_events_fulfil_commitments_and_a_process_gets_done(planned) -> None:
         s.node.submit(s.keys[ids["presser"]], "vf.event", {"event": event})
     after = service.progress(s.node.store, plan, now=NOW + timedelta(days=9, hours=12))
     work = _find(after, "work", provider=ids["presser"])
-    assert (work["fulfilled"], work["complete"]) == ("25", True)
+    assert (work["fulfilled"], work["complete"]) == ("20", True)
     press = next(p for p in after["processes"] if p["name"] == "press panels")
     assert press["status"] == "at_risk" or press["status"] == "on_track"
     sort = next(p for p in after["processes"] if p["name"] == "sort")

@@ -182,7 +182,8 @@ def _work(d: Draft, ex: Explosion, res: Result, planner: str) -> None:
         for f, _hours in p.work:
             nid = f"{p.id}|{f.id}"
             cands = sorted(res.candidates.get(nid, []), key=lambda c: c["distanceKm"])
-            for k, (o, h, dist, late) in enumerate(res.work.get(nid, [])):
+            for k, a in enumerate(res.work.get(nid, [])):
+                o = a.offer
                 others = [
                     {
                         **c,
@@ -204,20 +205,24 @@ def _work(d: Draft, ex: Explosion, res: Result, planner: str) -> None:
                             "provider": o.agent,
                             "receiver": planner,
                             "resourceConformsTo": f.spec,
-                            "effortQuantity": q(h, "om2:hour"),
+                            "effortQuantity": q(a.hours, "om2:hour"),
                             "due": iso(p.ends),
+                            "hasBeginning": iso(a.begins),
+                            "hasEnd": iso(a.ends),
                             "satisfies": [o.intent],
                         },  # type: ignore[arg-type]
                         "explanation": {
-                            "why": "offers this skill with hours in the window",
-                            "distanceKm": km(dist),
+                            "why": "offers this skill with hours free in the window",
+                            "distanceKm": km(a.km),
                             "hoursOffered": dec_text(o.hours),
-                            "hoursAssigned": dec_text(h),
-                            "lateHours": str(round(late, 2)),
+                            "hoursAssigned": dec_text(a.hours),
+                            "lateHours": str(round(a.late, 2)),
                             "window": [
                                 iso(o.begins) if o.begins else None,
                                 iso(o.ends) if o.ends else None,
                             ],
+                            "block": [iso(a.begins), iso(a.ends)],
+                            "recipeFlow": f.id,
                             "alternatives": others,
                         },
                     }
@@ -234,6 +239,6 @@ def _work(d: Draft, ex: Explosion, res: Result, planner: str) -> None:
                         "begins": iso(p.begins),
                         "due": iso(p.ends),  # type: ignore[arg-type]
                         "why": f"{len(cands)} offers of the skill; none has these hours free "
-                        "in the window",
+                        "in the window (hours offered, or time not booked elsewhere)",
                     }
                 )

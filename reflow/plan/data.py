@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -83,6 +83,16 @@ class Vehicle:
     busy: list[tuple[datetime, datetime]] = field(default_factory=list)  # other plans' trips
 
 
+@dataclass(frozen=True, slots=True)
+class Refusals:
+    """What providers refused in a plan (any of its commitments, live or since cancelled)."""
+
+    offers: frozenset[str] = frozenset()  # market offers of work behind refused work
+    resources: frozenset[str] = frozenset()  # inventory behind refused supplies
+    vehicles: frozenset[str] = frozenset()  # vehicles behind refused transport
+    records: tuple[str, ...] = ()  # the refusals themselves (a revision's deps)
+
+
 @dataclass(slots=True)
 class PlanData:
     """A snapshot of what a plan may count on, read once per planning run."""
@@ -94,6 +104,19 @@ class PlanData:
     offers: list[Offer]
     vehicles: list[Vehicle]
     taken: dict[str, Decimal] = field(default_factory=dict)  # allocated in this run
+    # per agent offering work: the blocks of time its live plan commitments book
+    busy: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)
+
+    def drop(self, refused: Refusals) -> None:
+        """Leave out what providers refused to this plan: they are not asked again for it."""
+        self.offers = [o for o in self.offers if o.intent not in refused.offers]
+        self.vehicles = [v for v in self.vehicles if v.id not in refused.vehicles]
+        for spec, stock in self.stock.items():
+            self.stock[spec] = [s for s in stock if s.id not in refused.resources]
+
+    def trial(self) -> PlanData:
+        """A copy whose netting can be tried and thrown away (the allocations are its own)."""
+        return replace(self, taken=dict(self.taken))
 
     def distance(
         self, a: tuple[float, float] | None, lat: float | None, long: float | None
@@ -171,8 +194,14 @@ class PlanData:
         return net
 
 
-def load(store: Any, specs: Iterable[str], exclude: frozenset[str] = frozenset()) -> PlanData:
-    """``exclude``: commitments a revision is about to cancel (their holds do not count)."""
+def load(
+    store: Any,
+    specs: Iterable[str],
+    exclude: frozenset[str] = frozenset(),
+    since: datetime | None = None,
+) -> PlanData:
+    """``exclude``: commitments a revision is about to cancel (their holds do not count);
+    ``since``: bookings of people that end before it cannot collide with this plan."""
     specs = sorted(set(specs))
     wanted_classes = {s[len(CLASS) :] for s in specs if s.startswith(CLASS)}
     with store.engine.connect() as conn:
@@ -229,7 +258,43 @@ def load(store: Any, specs: Iterable[str], exclude: frozenset[str] = frozenset()
         reserved = _reserved(conn, exclude)
         offers = _offers(conn, exclude)
         _busy(conn, vehicles, exclude)
-    return PlanData(places, spec_data, stock, reserved, offers, vehicles)
+        busy = _bookings(conn, {o.agent for o in offers}, exclude, since)
+    return PlanData(places, spec_data, stock, reserved, offers, vehicles, busy=busy)
+
+
+def _bookings(
+    conn: Any, agents: set[str], exclude: frozenset[str], since: datetime | None
+) -> dict[str, list[tuple[datetime, datetime]]]:
+    """The blocks of time live work commitments (of every plan) book each agent for.
+
+    A commitment recorded without a block (before blocks were recorded) books the stretch of
+    its hours that ends at its due time.
+    """
+    if not agents:
+        return {}
+    q = select(
+        commitments.c.provider, commitments.c.begins, commitments.c.ends, commitments.c.due,
+        commitments.c.quantity, commitments.c.unit,
+    ).where(
+        commitments.c.role == "work",
+        commitments.c.provider.in_(sorted(agents)),
+        _live(commitments.c.id, exclude),
+    )  # fmt: skip
+    if since is not None:
+        q = q.where(commitments.c.due >= since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+    out: dict[str, list[tuple[datetime, datetime]]] = {}
+    for r in conn.execute(q.order_by(commitments.c.provider, commitments.c.id)):
+        begins, ends = parse_time(r.begins), parse_time(r.ends)
+        if begins is None or ends is None:
+            ends = parse_time(r.due)
+            try:
+                hours = convert(Decimal(r.quantity), r.unit, HOUR)
+            except UnitError:
+                continue
+            assert ends is not None
+            begins = ends - timedelta(hours=float(hours))
+        out.setdefault(r.provider, []).append((begins, ends))
+    return out
 
 
 def _busy(conn: Any, vehicles: list[Vehicle], exclude: frozenset[str]) -> None:

@@ -83,6 +83,26 @@ def _time(value: Any, where: str) -> str:
     return out
 
 
+def _block(data: dict[str, Any], where: str) -> tuple[str | None, str | None]:
+    """The block of time a commitment books its provider for: both ends or neither."""
+    begins, ends = data.get("hasBeginning"), data.get("hasEnd")
+    if begins is None and ends is None:
+        return None, None
+    if begins is None or ends is None:
+        missing = "hasBeginning" if begins is None else "hasEnd"
+        raise RuleViolation(
+            "a booked block names hasBeginning and hasEnd",
+            field=f"{where}.{missing}",
+            rule="time-window",
+        )
+    b, e = _time(begins, f"{where}.hasBeginning"), _time(ends, f"{where}.hasEnd")
+    if e < b:
+        raise RuleViolation(
+            "hasEnd is before hasBeginning", field=f"{where}.hasEnd", rule="time-window"
+        )
+    return b, e
+
+
 def create_plan(ctx: Context) -> Changes:
     allowed = {"plan", "demand", "plannedAt", "summary", "processes", "commitments"}
     body = _obj(ctx.record.body, allowed, "body")
@@ -261,6 +281,7 @@ def _contents(ctx: Context, body: dict[str, Any], plan_id: str, changes: Changes
             qkey = "effortQuantity"  # work, and the use of a vehicle, are measured in time
         m = Measure.from_vf(data.get(qkey), f"{where}.data.{qkey}")
         due = _time(data.get("due"), f"{where}.data.due")
+        begins, ends = _block(data, f"{where}.data")
         oid = ctx.id(f"commitment:{raw['key']}")
         changes.objects[oid] = VfObject("Commitment", oid, data, rec.author, rec.hash, rec.created)
         changes.created[f"Commitment:{raw['key']}"] = oid
@@ -284,6 +305,8 @@ def _contents(ctx: Context, body: dict[str, Any], plan_id: str, changes: Changes
                     "due": due,
                     "intent": intent,
                     "explanation": json.dumps(raw.get("explanation") or {}, sort_keys=True),
+                    "begins": begins,
+                    "ends": ends,
                 },
             ),
         )

@@ -71,6 +71,10 @@ commitments = Table(
     Column("due", String(40), nullable=False),
     Column("intent", ID, index=True),  # the market offer whose hours it uses (work)
     Column("explanation", Text, nullable=False),  # JSON: why this provider
+    # The block of time the provider is booked for (hasBeginning/hasEnd of work): what keeps a
+    # worker from being planned twice at the same time. None when the record names no block.
+    Column("begins", String(40)),
+    Column("ends", String(40)),
 )
 
 # Inventory a plan counts on; released when its commitment is cancelled or fulfilled.
@@ -91,9 +95,47 @@ cancellations = Table(
     Column("plan", ID, nullable=False, index=True),
     Column("record", String(64), nullable=False),
 )
+# A provider's answer to a commitment a plan assigns to it (``plan.accept`` / ``plan.refuse``):
+# one row per answer record. A commitment is refused when any answer refuses it, accepted when
+# one accepts it and none refuses, pending otherwise (see ``progress``).
+answers = Table(
+    "plan_answers",
+    metadata,
+    Column("record", String(64), primary_key=True),
+    Column("commitment", ID, nullable=False, index=True),
+    Column("plan", ID, nullable=False, index=True),
+    Column("author", String(64), nullable=False),  # who signed (the provider or for it)
+    Column("provider", String(64), nullable=False, index=True),
+    Column("answer", String(16), nullable=False),  # accepted | refused
+    Column("note", Text),
+    Column("created", String(40), nullable=False),
+)
+
+# A commitment partly fulfilled when the plan was revised keeps the part that was done: its
+# quantity becomes this (the smallest, if reduced twice); the rest is planned again.
+reductions = Table(
+    "plan_reductions",
+    metadata,
+    Column("commitment", ID, primary_key=True),
+    Column("record", String(64), primary_key=True),
+    Column("plan", ID, nullable=False, index=True),
+    Column("quantity", QTY, nullable=False),
+    Column("unit", String(64), nullable=False),
+)
 Index("ix_plan_commitments_plan_role", commitments.c.plan, commitments.c.role)
 
-TABLES = (plans, revisions, processes, commitments, reservations, cancellations)
+Index("ix_plan_commitments_provider_role", commitments.c.provider, commitments.c.role)
+
+TABLES = (
+    plans,
+    revisions,
+    processes,
+    commitments,
+    reservations,
+    cancellations,
+    answers,
+    reductions,
+)
 
 for _t in TABLES:
     if _t.name not in sqlstore.SERVICE_TABLES:
