@@ -56,3 +56,83 @@ def test_nested_fields_of_a_list_are_loaded_in_batches(node: Node) -> None:
     _workshop(api, anna, wood, place, 6)
     many = _statements(api)
     assert many == few
+
+
+DEALS = """{
+  commitments(first: 50) { edges { node { id
+    fulfilledBy { fulfilledBy { id } } satisfies { satisfies { __typename } } } } }
+  intents(first: 50) { edges { node { satisfiedBy { satisfiedBy { __typename } } } } }
+  agreements(first: 50) { edges { node { commitments { id } economicEvents { id } } } }
+  economicEvents(first: 50) { edges { node { fulfills { fulfills { id } } } } }
+  agents(first: 50) { edges { node { name proposals { id } } } }
+  processes(first: 50) { edges { node { committedInputs { id } intendedInputs { id } } } }
+}"""
+PUBLISH = """mutation($p: ProposalCreateParams!, $i: [IntentCreateParams!]!) {
+  publishRequest(proposal: $p, intents: $i) { proposal { primaryIntents { id } } } }"""
+
+
+def _deals(api: Api, maker: str, chair: str, stock: str, n: int, start: int) -> None:
+    """``n`` buyers, each with a request, an agreement, a commitment that satisfies the
+    request's intent and is planned into a process, and the event that fulfils it."""
+    for i in range(start, start + n):
+        buyer = api.agent(f"buyer {i}")
+        wanted = {"action": "transfer", "receiver": buyer, "resourceConformsTo": chair,
+                  "resourceQuantity": qty(1, "om2:one")}  # fmt: skip
+        published = api.as_(buyer).query(PUBLISH, {"p": {"name": f"need {i}"}, "i": [wanted]})
+        intent = published["publishRequest"]["proposal"]["primaryIntents"][0]["id"]
+        agreement = api.create(buyer, "Agreement", "agreement", {"name": f"deal {i}"})
+        proc = api.create(maker, "Process", "process", {"name": f"deliver {i}"})
+        commitment = api.create(maker, "Commitment", "commitment", {
+            "action": "transfer", "provider": maker, "receiver": buyer, "inputOf": proc,
+            "resourceConformsTo": chair, "resourceQuantity": qty(1, "om2:one"),
+            "clauseOf": agreement, "satisfies": [intent],
+        })  # fmt: skip
+        api.event(maker, action="transfer", provider=maker, receiver=buyer,
+                  resourceInventoriedAs=stock, resourceQuantity=qty(1, "om2:one"),
+                  fulfills=[commitment], realizationOf=agreement)  # fmt: skip
+
+
+def _count(api: Api, query: str) -> tuple[int, dict[str, Any]]:
+    count = [0]
+
+    def seen(*_: Any) -> None:
+        count[0] += 1
+
+    engine = api.node.store.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        response = api.http.post("/api", json={"query": query},
+                                 headers={"cache-control": "no-cache"})  # fmt: skip
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    out = response.json()
+    assert "errors" not in out, out
+    data: dict[str, Any] = out["data"]
+    return count[0], data
+
+
+def test_reverse_lookups_of_a_list_cost_the_same_for_any_number_of_parents(node: Node) -> None:
+    api = Api(node)
+    maker = api.agent("Maker")
+    chair = api.spec(maker, "chair")
+    stock = api.event(maker, {"name": "chairs"}, action="raise", provider=maker, receiver=maker,
+                      resourceConformsTo=chair, resourceQuantity=qty(100, "om2:one"),
+                      )["economicResource"]["id"]  # fmt: skip
+    _deals(api, maker, chair, stock, 2, 0)
+    few, _ = _count(api, DEALS)
+    _deals(api, maker, chair, stock, 5, 2)
+    many, data = _count(api, DEALS)
+    assert many == few
+    # and the answers are the lookups' (7 deals, each joined once)
+    commitments = [e["node"] for e in data["commitments"]["edges"]]
+    assert len(commitments) == 7
+    assert all(len(c["fulfilledBy"]) == 1 and len(c["satisfies"]) == 1 for c in commitments)
+    agreements = [e["node"] for e in data["agreements"]["edges"]]
+    assert all(len(a["commitments"]) == 1 and len(a["economicEvents"]) == 1 for a in agreements)
+    buyers = [e["node"] for e in data["agents"]["edges"] if e["node"]["name"] != "Maker"]
+    assert len(buyers) == 7 and all(len(b["proposals"]) == 1 for b in buyers)
+    intents = [e["node"] for e in data["intents"]["edges"]]
+    satisfied = [s["satisfiedBy"]["__typename"] for i in intents for s in i["satisfiedBy"]]
+    assert satisfied == ["Commitment"] * 7
+    processes = [e["node"] for e in data["processes"]["edges"]]
+    assert all(len(p["committedInputs"]) == 1 for p in processes)

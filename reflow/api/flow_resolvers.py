@@ -15,10 +15,10 @@ from typing import Any
 
 from ariadne import ObjectType, UnionType
 from graphql import GraphQLResolveInfo
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from reflow.api.context import ctx_of
-from reflow.api.loaders import Loaders
+from reflow.api.loaders import BATCH, Loaders, register_lookup
 from reflow.api.nodes import event_node, object_node
 from reflow.api.read_resolvers import (
     OBJECT_TYPES,
@@ -65,50 +65,71 @@ register_object_mutations(
 # -- reverse lookups ------------------------------------------------------------------------
 
 
-def objects_where_field(
-    loaders: Loaders, type_name: str, key: str, value: str, *, listed: bool = False
-) -> list[Node]:
-    """Objects of ``type_name`` whose ``key`` is (or, ``listed``, contains) ``value``."""
-    pattern = f"%{dumps(value)}%" if listed else f"%{dumps(key)}:{dumps(value)}%"
-    rows = (
-        loaders.conn()
-        .execute(
-            select(vf_objects)
-            .where(
-                vf_objects.c.type == type_name,
-                vf_objects.c.deleted.is_(False),
-                vf_objects.c.data.like(pattern),
+def object_lookup(
+    type_name: str, key: str, parent_types: list[str], *, listed: bool = False
+) -> str:
+    """Register the lookup of objects of ``type_name`` whose ``key`` is (or, ``listed``,
+    contains) the parent's id; its name."""
+    name = f"objects:{type_name}:{key}:{'listed' if listed else 'one'}"
+
+    def pattern(value: str) -> str:
+        return f"%{dumps(value)}%" if listed else f"%{dumps(key)}:{dumps(value)}%"
+
+    def fetch(loaders: Loaders, parents: list[str]) -> dict[str, list[Node]]:
+        found: dict[str, list[Node]] = {}
+        for start in range(0, len(parents), BATCH):
+            chunk = parents[start : start + BATCH]
+            wanted = set(chunk)
+            rows = loaders.conn().execute(
+                select(vf_objects)
+                .where(
+                    vf_objects.c.type == type_name,
+                    vf_objects.c.deleted.is_(False),
+                    or_(*(vf_objects.c.data.like(pattern(v)) for v in chunk)),
+                )
+                .order_by(vf_objects.c.id)
             )
-            .order_by(vf_objects.c.id)
-        )
-        .all()
-    )
-    nodes = [object_node(r) for r in rows]
-    keep = [
-        n for n in nodes
-        if (value in (n.get(key) or []) if listed else n.get(key) == value)
-    ]  # fmt: skip
-    loaders.prime(keep)
-    return keep
+            for row in rows:
+                node = object_node(row)
+                have = node.get(key)
+                for parent in _matches(have if listed else [have], wanted):
+                    found.setdefault(parent, []).append(node)
+        return found
+
+    register_lookup(name, parent_types, fetch)
+    return name
 
 
-def events_listing(loaders: Loaders, key: str, value: str) -> list[Node]:
-    """Events whose body property ``key`` is or lists ``value``."""
-    rows = (
-        loaders.conn()
-        .execute(
-            select(events).where(events.c.body.like(f"%{dumps(value)}%")).order_by(events.c.id)
-        )
-        .all()
-    )
-    out = []
-    for row in rows:
-        node = event_node(row)
-        have = node.get(key)
-        if have == value or (isinstance(have, list) and value in have):
-            out.append(node)
-    loaders.prime(out)
-    return out
+def event_lookup(key: str, parent_types: list[str]) -> str:
+    """Register the lookup of events whose body property ``key`` is or lists the parent's id."""
+    name = f"events:{key}"
+
+    def fetch(loaders: Loaders, parents: list[str]) -> dict[str, list[Node]]:
+        found: dict[str, list[Node]] = {}
+        for start in range(0, len(parents), BATCH):
+            chunk = parents[start : start + BATCH]
+            wanted = set(chunk)
+            rows = loaders.conn().execute(
+                select(events)
+                .where(or_(*(events.c.body.like(f"%{dumps(v)}%") for v in chunk)))
+                .order_by(events.c.id)
+            )
+            for row in rows:
+                node = event_node(row)
+                have = node.get(key)
+                for parent in _matches(have if isinstance(have, list) else [have], wanted):
+                    found.setdefault(parent, []).append(node)
+        return found
+
+    register_lookup(name, parent_types, fetch)
+    return name
+
+
+def _matches(values: Any, wanted: set[str]) -> list[str]:
+    """The wanted parents among ``values`` (each once)."""
+    if not isinstance(values, list):
+        return []
+    return sorted({v for v in values if isinstance(v, str) and v in wanted})
 
 
 def _join(type_name: str, by_field: str, by: Node, what_field: str, what: str) -> Node:
@@ -116,6 +137,7 @@ def _join(type_name: str, by_field: str, by: Node, what_field: str, what: str) -
         "__typename": type_name,
         "id": f"{by['id']}/{what}",
         by_field: by["id"],
+        "_byType": by.get("__typename"),  # which loader holds the flow (an event or not)
         what_field: what,
         "resourceQuantity": by.get("resourceQuantity"),
         "effortQuantity": by.get("effortQuantity"),
@@ -131,9 +153,16 @@ JOINS = {
 }
 
 
+# The types whose nodes fulfil, satisfy or settle (the flows) and are fulfilled, satisfied or
+# settled (the targets).
+FLOW_PARENTS = ["Commitment", "EconomicEvent"]
+TARGET_PARENTS = {"fulfills": ["Commitment"], "satisfies": ["Intent"], "settles": ["Claim"]}
+
+
 def joins_of_flow(type_name: str) -> Resolver:
     """An event's (or commitment's) fulfilments/satisfactions/settlements."""
     by_field, what_field = JOINS[type_name]
+    recorded = object_lookup(type_name, by_field, FLOW_PARENTS)
 
     def resolve(obj: Node, info: Info) -> list[Node]:
         loaders = ctx_of(info).loaders
@@ -142,7 +171,7 @@ def joins_of_flow(type_name: str) -> Resolver:
             _join(type_name, by_field, obj, what_field, t)
             for t in (listed if isinstance(listed, list) else [])
         ]
-        return derived + objects_where_field(loaders, type_name, by_field, obj["id"])
+        return derived + loaders.lookup(recorded, obj["id"])
 
     return resolve
 
@@ -150,39 +179,47 @@ def joins_of_flow(type_name: str) -> Resolver:
 def joins_of_target(type_name: str, *, commitments_too: bool = False) -> Resolver:
     """A commitment's fulfilments, an intent's satisfactions, a claim's settlements."""
     by_field, what_field = JOINS[type_name]
+    parents = TARGET_PARENTS[what_field]
+    by_events = event_lookup(what_field, parents)
+    by_commitments = object_lookup("Commitment", what_field, parents, listed=True)
+    recorded = object_lookup(type_name, what_field, parents)
 
     def resolve(obj: Node, info: Info) -> list[Node]:
         loaders = ctx_of(info).loaders
-        flows = events_listing(loaders, what_field, obj["id"])
+        flows = list(loaders.lookup(by_events, obj["id"]))
         if commitments_too:
-            flows += objects_where_field(loaders, "Commitment", what_field, obj["id"], listed=True)
+            flows += loaders.lookup(by_commitments, obj["id"])
         derived = [_join(type_name, by_field, f, what_field, obj["id"]) for f in flows]
-        return derived + objects_where_field(loaders, type_name, what_field, obj["id"])
+        return derived + loaders.lookup(recorded, obj["id"])
 
     return resolve
 
 
 def satisfied_by(obj: Node, info: Info) -> Node | None:
+    """An event or a commitment: a join derived from a flow knows which; a recorded one's
+    reference was wanted from both loaders when it was loaded (``EITHER_REFS``)."""
     loaders = ctx_of(info).loaders
-    return loaders.events.get(obj["satisfiedBy"]) or loaders.objects.get(obj["satisfiedBy"])
+    ref, by_type = obj["satisfiedBy"], obj.get("_byType")
+    if by_type is not None:
+        return (loaders.events if by_type == "EconomicEvent" else loaders.objects).get(ref)
+    return loaders.events.get(ref) or loaders.objects.get(ref)
 
 
-def related(type_name: str, key: str, *, listed: bool = False) -> Resolver:
-    def resolve(obj: Node, info: Info) -> list[Node]:
-        return objects_where_field(ctx_of(info).loaders, type_name, key, obj["id"], listed=listed)
+def related(parent: str, type_name: str, key: str) -> Resolver:
+    """Objects of ``type_name`` whose ``key`` names the ``parent`` (a process's commitments)."""
+    name = object_lookup(type_name, key, [parent])
 
-    return resolve
-
-
-def flows_of(type_name: str, key: str) -> Resolver:
     def resolve(obj: Node, info: Info, **_: Any) -> list[Node]:
-        return objects_where_field(ctx_of(info).loaders, type_name, key, obj["id"])
+        return ctx_of(info).loaders.lookup(name, obj["id"])
 
     return resolve
+
+
+REALIZATIONS = event_lookup("realizationOf", ["Agreement"])
 
 
 def agreement_events(obj: Node, info: Info) -> list[Node]:
-    return events_listing(ctx_of(info).loaders, "realizationOf", obj["id"])
+    return ctx_of(info).loaders.lookup(REALIZATIONS, obj["id"])
 
 
 def proposed_intents(obj: Node, info: Info) -> list[Node]:
@@ -226,13 +263,13 @@ def bind(types: dict[str, ObjectType]) -> list[Any]:
     types["Intent"].set_field("satisfiedBy", joins_of_target("Satisfaction", commitments_too=True))
     types["Claim"].set_field("settledBy", joins_of_target("Settlement"))
     process = types["Process"]
-    process.set_field("committedInputs", related("Commitment", "inputOf"))
-    process.set_field("committedOutputs", related("Commitment", "outputOf"))
-    process.set_field("intendedInputs", related("Intent", "inputOf"))
-    process.set_field("intendedOutputs", related("Intent", "outputOf"))
-    types["Plan"].set_field("processes", related("Process", "plannedWithin"))
+    process.set_field("committedInputs", related("Process", "Commitment", "inputOf"))
+    process.set_field("committedOutputs", related("Process", "Commitment", "outputOf"))
+    process.set_field("intendedInputs", related("Process", "Intent", "inputOf"))
+    process.set_field("intendedOutputs", related("Process", "Intent", "outputOf"))
+    types["Plan"].set_field("processes", related("Plan", "Process", "plannedWithin"))
     agreement = types["Agreement"]
-    agreement.set_field("commitments", related("Commitment", "clauseOf"))
+    agreement.set_field("commitments", related("Agreement", "Commitment", "clauseOf"))
     agreement.set_field("economicEvents", agreement_events)
     proposal = types["Proposal"]
     proposal.set_field("primaryIntents", intents_of("publishes"))
@@ -240,8 +277,12 @@ def bind(types: dict[str, ObjectType]) -> list[Any]:
     proposal.set_field("publishes", proposed_intents)
     proposal.set_field("proposedTo", proposed_to)
     recipe_process = types.setdefault("RecipeProcess", ObjectType("RecipeProcess"))
-    recipe_process.set_field("recipeInputs", flows_of("RecipeFlow", "recipeInputOf"))
-    recipe_process.set_field("recipeOutputs", flows_of("RecipeFlow", "recipeOutputOf"))
+    recipe_process.set_field(
+        "recipeInputs", related("RecipeProcess", "RecipeFlow", "recipeInputOf")
+    )
+    recipe_process.set_field(
+        "recipeOutputs", related("RecipeProcess", "RecipeFlow", "recipeOutputOf")
+    )
     satisfaction = types.setdefault("Satisfaction", ObjectType("Satisfaction"))
     satisfaction.set_field("satisfiedBy", satisfied_by)
     satisfaction.set_field(

@@ -70,6 +70,15 @@ LIST_REFS: dict[str, dict[str, str]] = {
     "ProposalList": {"lists": "object"},
 }
 
+# Lists of ids a node's 0.x join fields point through (a commitment's ``satisfies``: the
+# Satisfaction joins' targets): wanted when the node is loaded, like LIST_REFS.
+JOIN_LISTS: dict[str, tuple[str, ...]] = {
+    "Commitment": ("satisfies",),
+    "EconomicEvent": ("fulfills", "satisfies", "settles"),
+}
+# Fields that name either an event or another object (wanted from both loaders).
+EITHER_REFS: dict[str, tuple[str, ...]] = {"Satisfaction": ("satisfiedBy",)}
+
 _TABLES: dict[str, tuple[Table, Callable[[Any], Node]]] = {
     "object": (vf_objects, object_node),
     "resource": (resources, resource_node),
@@ -125,55 +134,48 @@ class Loader:
             self.owner.prime(loaded)  # the next level of references, in one query per kind
 
 
-class ReverseLoader:
-    """Rows that point *to* a parent (a process's input events, a container's contents),
-    loaded for every wanted parent at once."""
-
-    def __init__(
-        self, owner: Loaders, table: Table, column: str, convert: Callable[[Any], Node]
-    ) -> None:
-        self.owner = owner
-        self.table = table
-        self.column = column
-        self.convert = convert
-        self.cache: dict[str, list[Node]] = {}
-        self.pending: set[str] = set()
-
-    def want(self, parent: str) -> None:
-        if parent not in self.cache:
-            self.pending.add(parent)
-
-    def get(self, parent: str) -> list[Node]:
-        if parent not in self.cache:
-            self.pending.add(parent)
-            batch = sorted(self.pending)
-            self.pending.clear()
-            found: dict[str, list[Node]] = {p: [] for p in batch}
-            col = self.table.c[self.column]
-            for start in range(0, len(batch), 500):
-                rows = (
-                    self.owner.conn()
-                    .execute(
-                        select(self.table)
-                        .where(col.in_(batch[start : start + 500]))
-                        .order_by(self.table.c.id)
-                    )
-                    .all()
-                )
-                for row in rows:
-                    node = self.convert(row)
-                    found[row._mapping[self.column]].append(node)
-            self.cache.update(found)
-            self.owner.prime(n for nodes in found.values() for n in nodes)
-        return self.cache[parent]
+# A batched reverse lookup: for a batch of parent ids, the rows that point to each, in order.
+BatchFetch = Callable[["Loaders", list[str]], dict[str, list[Node]]]
+LOOKUPS: dict[str, BatchFetch] = {}
+# GraphQL type -> the lookups whose parents are nodes of that type (wanted when one is primed).
+LOOKUPS_OF_TYPE: dict[str, list[str]] = {}
+BATCH = 500  # parents per query
 
 
-# (GraphQL type whose nodes are parents, name, table, column pointing to the parent)
-_REVERSE: list[tuple[str, str, Table, str, Callable[[Any], Node]]] = [
-    ("Process", "inputs", events, "input_of", event_node),
-    ("Process", "outputs", events, "output_of", event_node),
-    ("EconomicResource", "contains", resources, "contained_in", resource_node),
-]
+def register_lookup(name: str, parent_types: Iterable[str], fetch: BatchFetch) -> None:
+    """Declare a reverse lookup (``name``) over nodes of ``parent_types``.
+
+    Every node of those types the request loads is *wanted*; the first ``Loaders.lookup`` of
+    any of them fetches for all wanted at once, so a list of N parents costs one query, not N.
+    """
+    LOOKUPS[name] = fetch
+    for t in parent_types:
+        names = LOOKUPS_OF_TYPE.setdefault(t, [])
+        if name not in names:
+            names.append(name)
+
+
+def column_lookup(table: Table, column: str, convert: Callable[[Any], Node]) -> BatchFetch:
+    """Rows of ``table`` whose ``column`` holds the parent's id, ordered by id."""
+    col = table.c[column]
+
+    def fetch(loaders: Loaders, parents: list[str]) -> dict[str, list[Node]]:
+        found: dict[str, list[Node]] = {}
+        for start in range(0, len(parents), BATCH):
+            chunk = parents[start : start + BATCH]
+            rows = loaders.conn().execute(select(table).where(col.in_(chunk)).order_by(table.c.id))
+            for row in rows:
+                found.setdefault(row._mapping[column], []).append(convert(row))
+        return found
+
+    return fetch
+
+
+register_lookup("inputs", ["Process"], column_lookup(events, "input_of", event_node))
+register_lookup("outputs", ["Process"], column_lookup(events, "output_of", event_node))
+register_lookup(
+    "contains", ["EconomicResource"], column_lookup(resources, "contained_in", resource_node)
+)
 
 
 class Loaders:
@@ -183,7 +185,8 @@ class Loaders:
         self.engine = engine
         self._conn: Connection | None = None
         self.by_kind = {k: Loader(self, t, c) for k, (t, c) in _TABLES.items()}
-        self.reverse = {name: ReverseLoader(self, t, col, c) for _, name, t, col, c in _REVERSE}
+        self.found: dict[str, dict[str, list[Node]]] = {}  # lookup -> parent -> rows
+        self.wanted: dict[str, set[str]] = {}  # lookup -> parents not fetched yet
 
     def fetch_by_ids(self, table: Table, ids: list[str]) -> list[Any]:
         """Rows of ``table`` with these ids, through a statement text compiled once per size.
@@ -209,7 +212,8 @@ class Loaders:
         """Forget everything read so far (after a write)."""
         self.close()
         self.by_kind = {k: Loader(self, t, c) for k, (t, c) in _TABLES.items()}
-        self.reverse = {name: ReverseLoader(self, t, col, c) for _, name, t, col, c in _REVERSE}
+        self.found = {}
+        self.wanted = {}
 
     def close(self) -> None:
         if self._conn is not None:
@@ -228,6 +232,25 @@ class Loaders:
     def events(self) -> Loader:
         return self.by_kind["event"]
 
+    def lookup(self, name: str, parent: str) -> list[Node]:
+        """The rows of lookup ``name`` that point to ``parent``; fetched for every wanted
+        parent at once."""
+        found = self.found.setdefault(name, {})
+        if parent not in found:
+            batch = self.wanted.pop(name, set())
+            batch.add(parent)
+            batch.difference_update(found)
+            parents = sorted(batch)
+            fetched = LOOKUPS[name](self, parents)
+            for p in parents:
+                found[p] = fetched.get(p, [])
+            self.prime(n for p in parents for n in found[p])
+        return found[parent]
+
+    def want_lookup(self, name: str, parents: Iterable[str]) -> None:
+        found = self.found.get(name, {})
+        self.wanted.setdefault(name, set()).update(p for p in parents if p not in found)
+
     def prime(self, nodes: Iterable[Node]) -> None:
         """Remember the nodes and want every id they refer to (one query per kind later)."""
         for node in nodes:
@@ -236,9 +259,15 @@ class Loaders:
             self.by_kind[kind].cache.setdefault(node["id"], node)
             for field, loader in REFS.get(typename, {}).items():
                 self.by_kind[loader].want([node.get(field)])
-            for parent_type, name, _t, _c, _f in _REVERSE:
-                if parent_type == typename:
-                    self.reverse[name].want(node["id"])
+            for name in LOOKUPS_OF_TYPE.get(typename, ()):
+                self.wanted.setdefault(name, set()).add(node["id"])
+            for field in JOIN_LISTS.get(typename, ()):
+                value = node.get(field)
+                if isinstance(value, list):
+                    self.by_kind["object"].want(value)
+            for field in EITHER_REFS.get(typename, ()):
+                self.by_kind["event"].want([node.get(field)])
+                self.by_kind["object"].want([node.get(field)])
             for field, loader in LIST_REFS.get(typename, {}).items():
                 value = node.get(field)
                 if isinstance(value, list):

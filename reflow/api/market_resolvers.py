@@ -14,10 +14,12 @@ from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
 from reflow.api.context import RequestContext, ctx_of
+from reflow.api.loaders import BATCH, Loaders, register_lookup
 from reflow.api.paging import list_page
 from reflow.api.read_resolvers import ref, unit_field
 from reflow.api.write_resolvers import clean
 from reflow.market import service
+from reflow.market.matching import open_proposals_of
 from reflow.market.search import find
 from reflow.vf.types import AGENT_TYPES
 
@@ -74,10 +76,21 @@ def listings(purpose: str) -> Resolver:
     return resolve
 
 
+def fetch_proposals(loaders: Loaders, agents: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The open proposals of a batch of agents: one query for the market's rows, one for the
+    proposals' objects."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for start in range(0, len(agents), BATCH):
+        rows.update(open_proposals_of(loaders.engine, agents[start : start + BATCH]))
+    loaders.objects.want(r["id"] for found in rows.values() for r in found)
+    return {a: loaders.objects.get_many(r["id"] for r in found) for a, found in rows.items()}
+
+
+register_lookup("proposals", sorted(AGENT_TYPES), fetch_proposals)
+
+
 def agent_proposals(obj: dict[str, Any], info: Info) -> list[dict[str, Any]]:
-    ctx = ctx_of(info)
-    rows = service.open_proposals(ctx.node.store, obj["id"])
-    return ctx.loaders.objects.get_many(r["id"] for r in rows)
+    return ctx_of(info).loaders.lookup("proposals", obj["id"])
 
 
 def publisher(purpose: str) -> Resolver:

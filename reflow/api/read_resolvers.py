@@ -205,12 +205,12 @@ def bind_reference_fields(types: dict[str, ObjectType]) -> None:
 
 
 def process_inputs(obj: dict[str, Any], info: Info, action: str | None = None) -> Any:
-    found = ctx_of(info).loaders.reverse["inputs"].get(obj["id"])
+    found = ctx_of(info).loaders.lookup("inputs", obj["id"])
     return [e for e in found if action is None or e["action"] == action]
 
 
 def process_outputs(obj: dict[str, Any], info: Info, action: str | None = None) -> Any:
-    found = ctx_of(info).loaders.reverse["outputs"].get(obj["id"])
+    found = ctx_of(info).loaders.lookup("outputs", obj["id"])
     return [e for e in found if action is None or e["action"] == action]
 
 
@@ -219,7 +219,7 @@ def event_action(obj: dict[str, Any], info: Info) -> dict[str, Any]:
 
 
 def resource_contains(obj: dict[str, Any], info: Info) -> list[dict[str, Any]]:
-    return ctx_of(info).loaders.reverse["contains"].get(obj["id"])
+    return ctx_of(info).loaders.lookup("contains", obj["id"])
 
 
 def agent_resources(obj: dict[str, Any], info: Info, **args: Any) -> dict[str, Any]:

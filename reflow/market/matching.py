@@ -284,16 +284,28 @@ def open_proposals(
     engine_or_store: Any, agent: str, *, at: str | None = None
 ) -> list[dict[str, Any]]:
     """An agent's proposals still on the market (``Agent.proposals``)."""
+    return open_proposals_of(engine_or_store, [agent], at=at).get(agent, [])
+
+
+def open_proposals_of(
+    engine_or_store: Any, agents: list[str], *, at: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """The open proposals of each of ``agents``, in one query (a list of agents' proposals)."""
     engine: Engine = getattr(engine_or_store, "engine", engine_or_store)
     when = norm_time(at or now()) or ""
     stmt = (
         select(proposals)
         .where(
-            proposals.c.agent == agent,
+            proposals.c.agent.in_(agents),
             proposals.c.id.in_(select(intents.c.proposal).where(open_filter(when))),
         )
         .order_by(proposals.c.created, proposals.c.id)
     )
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
-    return [{**dict(r._mapping), "proposed_to": json.loads(r.proposed_to)} for r in rows]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(r.agent, []).append(
+            {**dict(r._mapping), "proposed_to": json.loads(r.proposed_to)}
+        )
+    return out
