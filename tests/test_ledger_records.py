@@ -14,6 +14,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from support import NETWORK, Chain
 
 from reflow.errors import ChainError, ConflictError, RuleViolation, SignatureError
@@ -80,6 +82,41 @@ def test_canonical_bytes_refuse_what_is_not_exact(value: Any, field: str) -> Non
     with pytest.raises(RuleViolation) as err:
         canonical_bytes(value)
     assert (err.value.field, err.value.rule) == (field, "canonical-json")
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(alphabet=st.characters(max_codepoint=127)), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_json_values)
+def test_the_fast_encoder_gives_the_standard_librarys_jcs_bytes(value: Any) -> None:
+    """The hot path encodes with orjson; its bytes must be exactly the reference encoding's."""
+    reference = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert canonical_bytes(value) == reference.encode("utf-8")
+
+
+def test_nesting_beyond_the_fast_encoders_limit_still_encodes() -> None:
+    value: Any = "leaf"
+    for _ in range(400):
+        value = {"a": value}
+    assert canonical_bytes(value) == ('{"a":' * 400 + '"leaf"' + "}" * 400).encode()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -0.0])
+def test_no_float_passes_not_even_nan(value: float) -> None:
+    with pytest.raises(RuleViolation) as err:
+        canonical_bytes({"q": value})
+    assert err.value.field == "$.q"
+
+
+def test_a_lone_surrogate_is_refused_by_name() -> None:
+    with pytest.raises(RuleViolation) as err:
+        canonical_bytes({"note": "\ud800"})
+    assert (err.value.field, err.value.rule) == ("$.note", "canonical-json")
 
 
 def test_a_float_in_an_event_cannot_even_be_signed() -> None:

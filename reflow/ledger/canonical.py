@@ -4,8 +4,10 @@ Signatures and hashes are taken over these bytes, so two nodes must produce the 
 for the same value. RFC 8785 serialises numbers as IEEE doubles, which would make quantities
 drift; records therefore carry integers as JSON numbers and every decimal quantity as a string
 (see ``reflow.vf.measure``). With only strings, integers, booleans, null, arrays and objects whose
-keys are ASCII-sortable, Python's C encoder with sorted keys and no whitespace *is* JCS — the fast
-path on the hot ingest path.
+keys are ASCII-sortable, a JSON encoder with sorted keys and no whitespace *is* JCS. The hot
+ingest path uses orjson for that (ten times Python's encoder); its output is checked equal to
+the standard library's by a property test, and anything orjson refuses (deep nesting, lone
+surrogates) takes the standard library's path, which gives the precise error.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from reflow.errors import RuleViolation
+
+_ORJSON_SORTED = orjson.OPT_SORT_KEYS
 
 _encode = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
@@ -32,7 +38,10 @@ def canonical_bytes(value: Any) -> bytes:
     """Encode ``value`` as RFC 8785 bytes; refuse what JCS could not represent exactly."""
     try:
         if _plain(value):
-            return _encode(value).encode("utf-8")
+            try:
+                return orjson.dumps(value, option=_ORJSON_SORTED)
+            except TypeError:  # nesting beyond orjson's limit, or a lone surrogate
+                return _encode(value).encode("utf-8")
         check_canonical_value(value)
         return _encode_in_order(_utf16_ordered(value)).encode("utf-8")
     except RecursionError:  # what a peer could send to crash a node: refuse it instead

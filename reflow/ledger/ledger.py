@@ -30,6 +30,7 @@ from reflow.ledger import (
     delegation,  # noqa: F401  (delegated records' kinds and policy)
     vf_kinds,  # noqa: F401  (registers the VF record kinds)
 )
+from reflow.ledger.batch_verify import verify_records
 from reflow.ledger.changes import Changes
 from reflow.ledger.context import BatchView, Context
 from reflow.ledger.kinds import POLICIES, get_kind
@@ -187,14 +188,16 @@ class Ledger:
 
     @staticmethod
     def _verify(parsed: list[Record | Receipt]) -> list[Record | Receipt]:
-        """Check signatures; runs on a worker thread (libsodium releases the GIL)."""
+        """Check signatures; runs on a worker thread, the whole chunk in one call that releases
+        the GIL (see ``batch_verify``)."""
+        recs = [item for item in parsed if isinstance(item, Record)]
+        errors = iter(verify_records(recs))
         out: list[Record | Receipt] = []
         for item in parsed:
             if isinstance(item, Record):
-                try:
-                    item.verify_signature()
-                except ReflowError as exc:
-                    item = Receipt(item.hash, "rejected", exc)
+                error = next(errors)
+                if error is not None:
+                    item = Receipt(item.hash, "rejected", error)
             out.append(item)
         return out
 

@@ -29,6 +29,7 @@ part (districts, origins, reuse, distances, the wide row and its six indexes) is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, select
@@ -37,7 +38,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from reflow.ledger.changes import Changes
 from reflow.ledger.records import Record
 from reflow.report import tables as t
-from reflow.report.places import _cache, _raw, place_event, record_inputs, relocate_all
+from reflow.report.places import (
+    _cache,
+    _raw,
+    _raw_many,
+    place_event,
+    record_inputs,
+    relocate_all,
+)
 from reflow.store import codec
 from reflow.store.schema import events, records, resources
 
@@ -165,20 +173,28 @@ def catch_up(engine: Engine) -> int:
         done += batch[1]
 
 
-def project(conn: Connection, rec: Record, changes: Changes) -> None:
-    """``PROJECTORS`` entry: keep what each event takes from the state of the moment (a narrow
-    row); a loaded territory invalidates the placed rows.
+def project(conn: Connection, applied: Sequence[tuple[Record, Changes]]) -> None:
+    """``BATCH_PROJECTORS`` entry: keep what each event takes from the state of the moment (a
+    narrow row); a loaded territory invalidates the placed rows.
 
-    Rows of several records of one batch (append_many, rebuild) are written before their
-    projectors run: put back this record's districts and territory row, so that the tables
-    hold exactly the last territory of the batch (an upsert would keep districts an earlier
-    territory had and the last one has not).
+    Rows of several records of one batch (append_many, rebuild) are written before the
+    projectors run: put back a territory record's districts and territory row, so that the
+    tables hold exactly the last territory of the batch (an upsert would keep districts an
+    earlier territory had and the last one has not). The event rows go in one ``executemany``.
     """
-    if rec.kind != "territory.define":
-        for ev in changes.events.values():
-            if ev.record == rec.hash:  # not an older event marked as corrected
-                _raw(conn, _INSERT_INPUTS, record_inputs(conn, ev, changes))
-        return
+    inputs: list[dict[str, Any]] = []
+    for rec, changes in applied:
+        if rec.kind != "territory.define":
+            for ev in changes.events.values():
+                if ev.record == rec.hash:  # not an older event marked as corrected
+                    inputs.append(record_inputs(conn, ev, changes))
+        else:
+            _put_territory(conn, changes)
+    if inputs:
+        _raw_many(conn, _INSERT_INPUTS, inputs)
+
+
+def _put_territory(conn: Connection, changes: Changes) -> None:
     for table in (t.districts, t.territory):
         conn.execute(table.delete())
         mine = [row for name, row in changes.rows if name == table.name]

@@ -21,7 +21,7 @@ from reflow.ledger.kinds import register_kind
 from reflow.report import tables
 from reflow.report.catchup import project
 from reflow.report.territory import DEFAULT_H3_RESOLUTION, dumps, parse_feature_collection
-from reflow.store.sqlstore import PROJECTORS
+from reflow.store.sqlstore import BATCH_PROJECTORS
 
 
 def define_territory(ctx: Context) -> Changes:
@@ -78,5 +78,5 @@ register_kind(
     define_territory,
     "define the territory's districts (GeoJSON polygons) or its H3 resolution",
 )
-if project not in PROJECTORS:
-    PROJECTORS.append(project)
+if project not in BATCH_PROJECTORS:
+    BATCH_PROJECTORS.append(project)

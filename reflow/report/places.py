@@ -84,6 +84,26 @@ _RAW_SQL: dict[str, dict[int, tuple[str, dict[str, Any]]]] = {}
 def _raw(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """Run a prebuilt statement on the DBAPI cursor of the same transaction: on the ingest hot
     path SQLAlchemy's per-execute overhead costs more than SQLite's work."""
+    sql, defaults = _compiled(conn, stmt)
+    cur = conn.connection.cursor()
+    try:
+        cur.execute(sql, {**defaults, **params})
+        return list(cur.fetchall()) if cur.description else []
+    finally:
+        cur.close()
+
+
+def _raw_many(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
+    """``_raw`` for a write of many rows in one ``executemany``."""
+    sql, defaults = _compiled(conn, stmt)
+    cur = conn.connection.cursor()
+    try:
+        cur.executemany(sql, [{**defaults, **row} for row in rows] if defaults else rows)
+    finally:
+        cur.close()
+
+
+def _compiled(conn: Connection, stmt: Any) -> tuple[str, dict[str, Any]]:
     name = conn.dialect.name
     compiled = _RAW_SQL.setdefault(name, {})
     key = id(stmt)  # the statements are module constants
@@ -95,13 +115,7 @@ def _raw(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tuple[Any,
             dialect = sqlite.dialect(paramstyle="named")
         c = stmt.compile(dialect=dialect)
         compiled[key] = (str(c), dict(c.params))  # constants in the statement are binds too
-    sql, defaults = compiled[key]
-    cur = conn.connection.cursor()
-    try:
-        cur.execute(sql, {**defaults, **params})
-        return list(cur.fetchall()) if cur.description else []
-    finally:
-        cur.close()
+    return compiled[key]
 
 
 class _TxCache(threading.local):

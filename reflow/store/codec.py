@@ -6,6 +6,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from reflow.ledger.changes import VfObject
 from reflow.vf.state import Delta, EventState, ResourceState
 
@@ -21,7 +23,12 @@ def dec_text(value: Decimal | None) -> str | None:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """Compact JSON with sorted keys. Projections hold only what records carry (no floats), for
+    which orjson writes the standard library's bytes, several times faster."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # a type orjson does not know, or nesting beyond its limit
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 RESOURCE_COLS = (

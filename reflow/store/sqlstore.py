@@ -29,6 +29,10 @@ SERVICE_TABLES: dict[str, Table] = {}
 # Called inside the commit transaction for every applied record (extra projections).
 Projector = Callable[[Connection, Record, Changes], None]
 PROJECTORS: list[Projector] = []
+# Called once per commit with every applied record, after ``PROJECTORS``: for projections that
+# write a row per event, so their rows go to the database in one ``executemany``.
+BatchProjector = Callable[[Connection, Sequence[tuple[Record, Changes]]], None]
+BATCH_PROJECTORS: list[BatchProjector] = []
 
 CACHE_LIMIT = 500_000
 _RECORD_COLS = ("hash", "network", "author", "seq", "prev", "kind", "created", "payload", "sig")
@@ -218,6 +222,9 @@ class SqlStore:
                 for rec, ch in applied:
                     for project in PROJECTORS:
                         project(conn, rec, ch)
+                if applied:
+                    for project_batch in BATCH_PROJECTORS:
+                        project_batch(conn, applied)
                 new_pos = conn.execute(select(func.coalesce(func.max(records.c.pos), 0))).scalar()
         except StaleStateError:
             self.clear_cache()
