@@ -24,9 +24,9 @@ def _signed(n: int) -> list[Record]:
     return [
         sign_record(keys[i % 3], network=NETWORK, seq=i + 1, prev=None, kind="agent.declare",
                     body={"type": "Person", "data": {"name": f"p{i}"}},
-                    created="2026-01-01T00:00:00Z")  # fmt: skip
+                    created="2026-01-01T00:00:00Z")
         for i in range(n)
-    ]
+    ]  # fmt: skip
 
 
 def test_the_c_helper_is_built() -> None:

@@ -40,7 +40,6 @@ from reflow.ledger.records import Record
 from reflow.report import tables as t
 from reflow.report.places import (
     _cache,
-    _raw,
     _raw_many,
     place_event,
     record_inputs,
