@@ -90,4 +90,8 @@ def test_plan_show_progress_and_replan_from_the_cli(tmp_path: Path) -> None:
     assert "press panels" in _run("plan", "progress", out["plan"], *d, as_json=False)["text"]
     assert [p["id"] for p in _run("plan", "list", "--by", s.coord, *d)] == [out["plan"]]
     again = _run("plan", "replan", out["plan"], "--as", s.coord, *d)
-    assert again["plan"] == out["plan"] and again["cancelled"] > 0
+    # nothing changed since: the revision keeps every commitment (and so every answer)
+    assert again["plan"] == out["plan"] and again["cancelled"] == 0
+    after = _run("plan", "progress", out["plan"], *d)
+    ids = [c["id"] for p in after["processes"] for c in p["commitments"]]
+    assert ids == [c["id"] for p in progress["processes"] for c in p["commitments"]]

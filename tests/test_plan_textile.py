@@ -297,7 +297,5 @@ def test_a_worker_booked_by_one_plan_is_not_booked_at_the_same_time_by_another(p
     [pia] = [c for c in _commitments(shown, "work") if c["spec"] == ids["pressing"]]
     assert (pia["provider"], pia["quantity"]) == (ids["presser"], "4")
     assert pia["ends"] <= first["begins"] or pia["begins"] >= first["ends"]
-    short = next(
-        u for u in second["unmet"] if u["what"] == "work" and u["spec"] == ids["pressing"]
-    )
+    short = next(u for u in second["unmet"] if u["what"] == "work" and u["spec"] == ids["pressing"])
     assert short["quantity"] == "2"

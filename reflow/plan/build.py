@@ -116,7 +116,7 @@ def _process_commitments(d: Draft, p: Planned, key: str, planner: str) -> None:
                 "resourceQuantity": q(out.quantity * p.scale, out.unit or ""),
                 "due": iso(p.ends),
             },
-            "explanation": {"why": f"{p.recipe.name} makes the net need of this output"},
+            "explanation": _made_by(p, out.id),
         }
     )
     for j, (f, qty) in enumerate(p.inputs):
@@ -143,9 +143,19 @@ def _process_commitments(d: Draft, p: Planned, key: str, planner: str) -> None:
                 "process": key,
                 "side": "input",
                 "data": data,
-                "explanation": {"why": "the recipe's input, scaled"},
+                "explanation": {"why": "the recipe's input, scaled", "recipeFlow": f.id},
             }
         )
+
+
+def _made_by(p: Planned, flow: str) -> dict[str, Any]:
+    why: dict[str, Any] = {"why": f"{p.recipe.name} makes the net need of this output"}
+    if p.choice is not None:  # other recipes make it too: why this one
+        why["why"] += f", chosen among {1 + len(p.choice['alternatives'])} recipes"
+        why["recipeChoice"] = p.choice["why"]
+        why["alternatives"] = [a["name"] for a in p.choice["alternatives"]]
+    why["recipeFlow"] = flow
+    return why
 
 
 def _supplies(d: Draft, ex: Explosion, planner: str, demand: Demand) -> None:
@@ -169,6 +179,7 @@ def _supplies(d: Draft, ex: Explosion, planner: str, demand: Demand) -> None:
                     },  # type: ignore[arg-type]
                     "explanation": {
                         "why": "nearest available inventory of the specification",
+                        "need": list(need.key),
                         "distanceKm": km(a.distance_km),
                         "holder": a.holder,
                         "alternatives": a.alternatives,

@@ -11,7 +11,8 @@ Availability of people is what they offer on the market: open ``work`` offers (t
 the intent's ``resourceConformsTo`` or classes; the hours ``availableQuantity``; the window
 ``hasBeginning``/``hasEnd``), less the hours other live plans already committed against them.
 Inventory a live plan reserved (``plan_reservations``, less what its commitment fulfilled) is
-not available to another plan.
+not available to another plan. A commitment its provider refused holds nothing (no hours, no
+inventory, no vehicle, no time), even before the planner re-plans it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from reflow.market.matching import haversine_km
 from reflow.market.tables import fulfilments, intents
 from reflow.plan.explode import Allocation, Netter
 from reflow.plan.recipes import CLASS, HOUR, Key
-from reflow.plan.tables import cancellations, commitments, processes, reservations
+from reflow.plan.tables import (
+    answers,
+    cancellations,
+    commitments,
+    processes,
+    reductions,
+    reservations,
+)
 from reflow.store.schema import resources, vf_objects
 from reflow.vf.units import compatible, convert
 
@@ -273,8 +281,8 @@ def _bookings(
     if not agents:
         return {}
     q = select(
-        commitments.c.provider, commitments.c.begins, commitments.c.ends, commitments.c.due,
-        commitments.c.quantity, commitments.c.unit,
+        commitments.c.id, commitments.c.provider, commitments.c.begins, commitments.c.ends,
+        commitments.c.due, commitments.c.quantity, commitments.c.unit,
     ).where(
         commitments.c.role == "work",
         commitments.c.provider.in_(sorted(agents)),
@@ -283,16 +291,19 @@ def _bookings(
     if since is not None:
         q = q.where(commitments.c.due >= since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"))
     out: dict[str, list[tuple[datetime, datetime]]] = {}
+    reduced = _reduced(conn)
     for r in conn.execute(q.order_by(commitments.c.provider, commitments.c.id)):
+        try:
+            hours = convert(reduced.get(r.id, Decimal(r.quantity)), r.unit, HOUR)
+        except UnitError:
+            continue
         begins, ends = parse_time(r.begins), parse_time(r.ends)
         if begins is None or ends is None:
             ends = parse_time(r.due)
-            try:
-                hours = convert(Decimal(r.quantity), r.unit, HOUR)
-            except UnitError:
-                continue
             assert ends is not None
             begins = ends - timedelta(hours=float(hours))
+        elif r.id in reduced:  # the part done: the start of the block
+            ends = min(ends, begins + timedelta(hours=float(hours)))
         out.setdefault(r.provider, []).append((begins, ends))
     return out
 
@@ -324,8 +335,24 @@ def _capacity(classes: list[str]) -> Decimal | None:
     return None
 
 
+def _reduced(conn: Any, ids: list[str] | None = None) -> dict[str, Decimal]:
+    """Commitments a revision reduced to the part done: their quantity now (their unit)."""
+    q = select(reductions.c.commitment, reductions.c.quantity)
+    if ids is not None:
+        q = q.where(reductions.c.commitment.in_(ids))
+    out: dict[str, Decimal] = {}
+    for r in conn.execute(q):
+        value = Decimal(r.quantity)
+        out[r.commitment] = min(value, out.get(r.commitment, value))
+    return out
+
+
 def _live(id_col: Any, exclude: frozenset[str]) -> Any:
-    cond = id_col.not_in(select(cancellations.c.id))
+    """Commitments that still hold something: not cancelled, not refused by their provider."""
+    cond = and_(
+        id_col.not_in(select(cancellations.c.id)),
+        id_col.not_in(select(answers.c.commitment).where(answers.c.answer == "refused")),
+    )
     if exclude:
         cond = and_(cond, id_col.not_in(sorted(exclude)))
     return cond
@@ -347,9 +374,11 @@ def _reserved(conn: Any, exclude: frozenset[str]) -> dict[str, Decimal]:
     if ids:
         for f in conn.execute(select(fulfilments).where(fulfilments.c.commitment.in_(ids))):
             fulfilled[f.commitment] = fulfilled.get(f.commitment, Decimal(0)) + Decimal(f.quantity)
+    reduced = _reduced(conn, ids)  # only a commitment partly fulfilled is ever reduced
     out: dict[str, Decimal] = {}
     for r in rows:
-        left = Decimal(r.quantity) - fulfilled.get(r.commitment, Decimal(0))
+        held = min(Decimal(r.quantity), reduced.get(r.commitment, Decimal(r.quantity)))
+        left = held - fulfilled.get(r.commitment, Decimal(0))
         if left > 0:
             out[r.resource] = out.get(r.resource, Decimal(0)) + left
     return out
@@ -357,13 +386,14 @@ def _reserved(conn: Any, exclude: frozenset[str]) -> dict[str, Decimal]:
 
 def _offers(conn: Any, exclude: frozenset[str]) -> list[Offer]:
     used: dict[str, Decimal] = {}
+    reduced = _reduced(conn)
     for c in conn.execute(
-        select(commitments.c.intent, commitments.c.quantity, commitments.c.unit).where(
-            commitments.c.intent.is_not(None),
-            _live(commitments.c.id, exclude),
-        )
+        select(
+            commitments.c.id, commitments.c.intent, commitments.c.quantity, commitments.c.unit
+        ).where(commitments.c.intent.is_not(None), _live(commitments.c.id, exclude))
     ):
-        used[c.intent] = used.get(c.intent, Decimal(0)) + convert(Decimal(c.quantity), c.unit, HOUR)
+        hours = convert(reduced.get(c.id, Decimal(c.quantity)), c.unit, HOUR)
+        used[c.intent] = used.get(c.intent, Decimal(0)) + hours
     out = []
     for r in conn.execute(
         select(intents)

@@ -3,8 +3,10 @@
 * ``plan.create`` {plan: {name, due, note?}, demand: {spec, quantity, due, receiver, place?,
   radiusKm?}, plannedAt, summary, processes: [...], commitments: [...]} — the Plan, its
   Processes and Commitments appear together or not at all.
-* ``plan.revise`` {plan, plannedAt, summary, cancel: [ids], processes, commitments} — re-planning:
-  cancels what it replaces (never what is done; the planner decides that) and adds the rest.
+* ``plan.revise`` {plan, plannedAt, summary, cancel: [ids], reduce: [{commitment, quantity}],
+  processes, commitments} — re-planning: cancels what it replaces (never what is done; the
+  planner decides that), reduces a commitment partly fulfilled to the part done, and adds the
+  rest. A reduction only lowers a quantity (to more than zero: cancelling is for nothing left).
 
 A process entry is {key, name, hasBeginning, hasEnd, basedOn?, atLocation?, recipeProcess?,
 critical?}; a commitment entry is {key, role, process?, side?: input|output, data: VF Commitment
@@ -17,6 +19,7 @@ checks them and this module's projector counts them in the shared ``market_fulfi
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -31,6 +34,7 @@ from reflow.ledger.records import Record
 from reflow.market import kinds as _market  # noqa: F401  (fulfilment policy and table)
 from reflow.market.model import norm_time
 from reflow.market.tables import fulfilments
+from reflow.plan import answers as _answers  # noqa: F401  (registers plan.accept/refuse)
 from reflow.plan import recipes as _recipes  # noqa: F401  (registers recipe.define)
 from reflow.plan.tables import commitments as commitment_table
 from reflow.store import sqlstore
@@ -157,7 +161,7 @@ def create_plan(ctx: Context) -> Changes:
 
 
 def revise_plan(ctx: Context) -> Changes:
-    allowed = {"plan", "plannedAt", "summary", "cancel", "processes", "commitments"}
+    allowed = {"plan", "plannedAt", "summary", "cancel", "reduce", "processes", "commitments"}
     body = _obj(ctx.record.body, allowed, "body")
     pid = body.get("plan")
     plan = ctx.view.object(pid) if isinstance(pid, str) else None
@@ -183,8 +187,65 @@ def revise_plan(ctx: Context) -> Changes:
         changes.rows.append(
             ("plan_cancellations", {"id": obj.id, "plan": plan.id, "record": rec.hash})
         )
+    for i, raw in enumerate(body.get("reduce") or []):
+        _reduce(ctx, plan.id, _obj(raw, {"commitment", "quantity"}, f"body.reduce[{i}]"),
+                f"body.reduce[{i}]", changes)  # fmt: skip
     _contents(ctx, body, plan.id, changes)
     return changes
+
+
+def _reduce(ctx: Context, plan_id: str, raw: dict[str, Any], where: str, changes: Changes) -> None:
+    """A live commitment of the plan gets a smaller quantity (in its own unit)."""
+    cid = raw.get("commitment")
+    obj = ctx.view.object(cid) if isinstance(cid, str) else None
+    if obj is None or obj.type != "Commitment" or obj.deleted:
+        raise NotFound(f"no live commitment {cid!r}", field=f"{where}.commitment")
+    if obj.data.get("plannedWithin") != plan_id:
+        raise RuleViolation(
+            "not a part of this plan", field=f"{where}.commitment", rule="same-plan"
+        )
+    if cid in changes.objects:
+        raise RuleViolation(
+            "a commitment is cancelled or reduced, not both",
+            field=f"{where}.commitment",
+            rule="one-change",
+        )
+    qkey = "resourceQuantity"
+    if obj.data["action"] == "work" or obj.data.get("resourceQuantity") is None:
+        qkey = "effortQuantity"
+    now = Measure.from_vf(obj.data.get(qkey), f"{where}.commitment")
+    new = Measure.from_vf(raw.get("quantity"), f"{where}.quantity")
+    try:
+        value = convert(new.value, new.unit, now.unit)
+    except UnitError:
+        raise UnitError(
+            f"{new.unit} does not measure a commitment in {now.unit}",
+            field=f"{where}.quantity",
+            rule="same-dimension",
+        ) from None
+    if not Decimal(0) < value < now.value:
+        raise RuleViolation(
+            "a reduction is more than zero and less than the commitment's quantity",
+            field=f"{where}.quantity",
+            rule="reduce-less",
+        )
+    rec = ctx.record
+    data = {**obj.data, qkey: {"hasNumericalValue": dec_text(value), "hasUnit": now.unit}}
+    changes.objects[obj.id] = VfObject(
+        "Commitment", obj.id, data, obj.author, rec.hash, obj.created
+    )
+    changes.rows.append(
+        (
+            "plan_reductions",
+            {
+                "commitment": obj.id,
+                "record": rec.hash,
+                "plan": plan_id,
+                "quantity": dec_text(value),
+                "unit": now.unit,
+            },
+        )
+    )
 
 
 def _contents(ctx: Context, body: dict[str, Any], plan_id: str, changes: Changes) -> None:

@@ -3,8 +3,10 @@
 A commitment is complete when the events fulfilling it (counted in ``market_fulfilments``) reach
 its quantity. A process is *done* when all its live commitments are complete, *late* when its end
 has passed and it is not done, *at risk* when it should have begun and nothing is fulfilled yet,
-when a worker's offer behind it was withdrawn, or when a resource it counts on no longer holds
-what was reserved. A plan is done, late or at risk when any (all, for done) of its processes is.
+when a worker's offer behind it was withdrawn, when a resource it counts on no longer holds
+what was reserved, or when a provider refused its commitment. Each commitment carries its
+provider's answer (accepted, refused or pending); the plan counts them. A plan is done, late or
+at risk when any (all, for done) of its processes is.
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ from sqlalchemy import select
 
 from reflow.errors import NotFound
 from reflow.market.tables import fulfilments, intents
-from reflow.plan.tables import cancellations, commitments, plans, processes, reservations, revisions
+from reflow.plan.tables import (
+    answers,
+    cancellations,
+    commitments,
+    plans,
+    processes,
+    reductions,
+    reservations,
+    revisions,
+)
 from reflow.store.codec import dec_text
 from reflow.store.schema import records, resources
 from reflow.vf.units import convert
@@ -83,11 +94,24 @@ def show(store: Any, plan_id: str) -> dict[str, Any]:
             select(fulfilments).where(fulfilments.c.commitment.in_([c["id"] for c in comms]))
         ):
             done[f.commitment] = done.get(f.commitment, Decimal(0)) + Decimal(f.quantity)
+        by_id = {c["id"]: c for c in comms}
+        for r in conn.execute(select(reductions).where(reductions.c.plan == plan_id)):
+            c = by_id.get(r.commitment)  # reduced to the part done: the rest was planned again
+            if c is not None and Decimal(r.quantity) < Decimal(c["quantity"]):
+                c["planned"], c["quantity"] = c.get("planned", c["quantity"]), r.quantity
+        said: dict[str, list[Any]] = {}
+        for a in conn.execute(
+            select(answers)
+            .where(answers.c.plan == plan_id)
+            .order_by(answers.c.created, answers.c.record)
+        ):
+            said.setdefault(a.commitment, []).append(a)
     for c in comms:
         c["explanation"] = json.loads(c["explanation"])
         got = done.get(c["id"], Decimal(0))
         c["fulfilled"] = dec_text(got)
         c["complete"] = got >= Decimal(c["quantity"])
+        _answer(c, said.get(c["id"], []), head["author"])
     by_proc: dict[str, list[dict[str, Any]]] = {}
     for c in comms:
         by_proc.setdefault(c["process"] or "", []).append(c)
@@ -103,12 +127,29 @@ def show(store: Any, plan_id: str) -> dict[str, Any]:
     }
 
 
+def _answer(c: dict[str, Any], said: list[Any], author: str) -> None:
+    """The provider's answer: refused if any answer refuses, accepted if one accepts, else
+    pending; the plan's author accepted its own commitments by signing the plan."""
+    if c["provider"] == author:
+        c["answer"], c["answeredBy"], c["answerNote"] = "accepted", "plan", None
+        return
+    refused = [a for a in said if a.answer == "refused"]
+    last = (refused or said or [None])[-1]
+    c["answer"] = "refused" if refused else "accepted" if said else "pending"
+    c["answeredBy"] = last.author if last is not None else None
+    c["answerNote"] = last.note if last is not None else None
+
+
 def progress(store: Any, plan_id: str, *, now: datetime | None = None) -> dict[str, Any]:
     out = show(store, plan_id)
     stamp = _stamp(now or datetime.now(UTC))
     live = [c for p in out["processes"] for c in p["commitments"]] + out["loose"]
-    withdrawn, short = _risks(store, live)
+    withdrawn, short = risks(store, live)
     counts = {"done": 0, "late": 0, "at_risk": 0, "on_track": 0}
+    said = {"accepted": 0, "refused": 0, "pending": 0}  # providers' answers (not the author's)
+    for c in live:
+        if c["answeredBy"] != "plan":
+            said[c["answer"]] += 1
     for p in out["processes"]:
         cs = p["commitments"]
         reasons = []
@@ -130,10 +171,20 @@ def progress(store: Any, plan_id: str, *, now: datetime | None = None) -> dict[s
                 for c in cs
                 if c["resource"] in short and not c["complete"]
             )
+            reasons.extend(
+                f"{c['provider'][:10]} refused its {c['action']}"
+                + (f": {c['answerNote']}" if c["answerNote"] else "")
+                for c in cs
+                if c["answer"] == "refused" and not c["complete"]
+            )
             status = "at_risk" if reasons else "on_track"
         p["status"], p["reasons"] = status, reasons
         counts[status] += 1
-    supply_short = [c for c in out["loose"] if c["resource"] in short and not c["complete"]]
+    supply_short = [
+        c
+        for c in out["loose"]
+        if (c["resource"] in short or c["answer"] == "refused") and not c["complete"]
+    ]
     for c in supply_short:
         c["atRisk"] = True
     if out["processes"] and counts["done"] == len(out["processes"]):
@@ -144,10 +195,10 @@ def progress(store: Any, plan_id: str, *, now: datetime | None = None) -> dict[s
         status = "at_risk"
     else:
         status = "on_track"
-    return {**out, "status": status, "counts": counts, "asOf": stamp}
+    return {**out, "status": status, "counts": counts, "answers": said, "asOf": stamp}
 
 
-def _risks(store: Any, live: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+def risks(store: Any, live: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
     """Offers withdrawn under live work; resources holding less than their live reservations."""
     ids = [c["intent"] for c in live if c["intent"]]
     res_ids = {c["resource"] for c in live if c["role"] == "supply" and c["resource"]}
@@ -173,7 +224,7 @@ def _risks(store: Any, live: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
         r = held.get(c["id"])
         if r is None or c["complete"] or r.resource not in onhand:
             continue
-        left = Decimal(r.quantity) - Decimal(c["fulfilled"])
+        left = min(Decimal(r.quantity), Decimal(c["quantity"])) - Decimal(c["fulfilled"])
         need[r.resource] = need.get(r.resource, Decimal(0)) + convert(
             left, r.unit, onhand[r.resource][1] or r.unit
         )

@@ -14,7 +14,7 @@ cycle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -75,28 +75,48 @@ class RecipeProcess:
 
 @dataclass(slots=True)
 class RecipeBook:
-    """Every recipe process known, indexed by what it produces."""
+    """Every recipe process known, indexed by what it produces.
+
+    A key may have several producers — alternative recipes for the same output. ``producers``
+    lists them in the order of preference when nothing else decides (the recipe whose primary
+    output it is, then the smallest id); the planner chooses among them (``choose``).
+    ``forced`` pins a key to one producer: how a choice is tried out.
+    """
 
     processes: dict[str, RecipeProcess]
     primary: dict[str, str]  # spec -> recipe whose primaryOutput it is
+    names: dict[str, str] = field(default_factory=dict)  # recipe id -> its name
+    forced: dict[Key, str] = field(default_factory=dict)
+    by_spec: dict[str, list[RecipeProcess]] = field(default_factory=dict)
 
-    def producer(self, key: Key) -> RecipeProcess | None:
+    def __post_init__(self) -> None:
+        if not self.by_spec:
+            for p in sorted(self.processes.values(), key=lambda p: p.id):
+                for spec in dict.fromkeys(f.spec for f in p.outputs if f.spec and f.quantity):
+                    self.by_spec.setdefault(spec, []).append(p)
+
+    def producers(self, key: Key) -> list[RecipeProcess]:
+        if key in self.forced:
+            return [self.processes[self.forced[key]]]
         spec, stage, _state = key
         found = []
-        for p in self.processes.values():
-            if p.output_for(spec) is None:
-                continue
+        for p in self.by_spec.get(spec, ()):
             changes_stage = any(f.spec == spec for f in p.inputs)
             if stage is not None and p.conforms_to != stage:
                 continue
             if stage is None and changes_stage:
                 continue
             found.append(p)
-        if not found:
-            return None
-        # Prefer the recipe whose primary output this is, then the smallest id (deterministic).
         found.sort(key=lambda p: (self.primary.get(spec) != p.recipe, p.id))
-        return found[0]
+        return found
+
+    def producer(self, key: Key) -> RecipeProcess | None:
+        found = self.producers(key)
+        return found[0] if found else None
+
+    def choosing(self, key: Key, process: RecipeProcess) -> RecipeBook:
+        """The same book with ``key`` made by ``process`` only."""
+        return replace(self, forced={**self.forced, key: process.id})
 
 
 def _measure(raw: Any, where: str) -> Measure:
@@ -309,8 +329,10 @@ def load_book(store: Any) -> RecipeBook:
     """Read every recipe from the store (recipes are few: hundreds of processes, not millions)."""
     processes: dict[str, RecipeProcess] = {}
     primary: dict[str, str] = {}
-    for r in store.objects_of_type("Recipe"):
+    names: dict[str, str] = {}
+    for r in sorted(store.objects_of_type("Recipe"), key=lambda r: r.id):
         primary.setdefault(r.data["primaryOutput"], r.id)
+        names[r.id] = r.data.get("name") or r.id
         for pid in r.data.get("recipeIncludes", []):
             o = store.object(pid)
             if o is None or o.deleted:
@@ -329,7 +351,7 @@ def load_book(store: Any) -> RecipeBook:
         if p is None:
             continue
         (p.inputs if f.data.get("recipeInputOf") else p.outputs).append(_flow(f))
-    return RecipeBook(processes, primary)
+    return RecipeBook(processes, primary, names)
 
 
 register_kind("recipe.define", define_recipe, "define a recipe: processes and flows, validated")

@@ -169,7 +169,7 @@ def transport(
                     "effortQuantity": q(hours, "om2:hour"),
                     "due": proc["hasBeginning"],
                 },
-                "explanation": why,
+                "explanation": {**why, "resources": [i.resource for i in ld.items]},
             }
         )
 
