@@ -28,9 +28,10 @@ What this module adds to the spec's sketch, and why:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from reflow.errors import NotFound
 from reflow.trace.graph import EVENT, PROCESS, RESOURCE, EventLink, FlowGraph, Node, paused_gc
@@ -45,8 +46,7 @@ HAPPENINGS = frozenset({"use", "cite", "accept", "pickup", "combine"})
 _START = "\x00start"  # position marker: "from the resource's newest (or first) breadcrumb"
 
 
-@dataclass(frozen=True, slots=True)
-class Flow:
+class Flow(NamedTuple):
     """One item of a walk: the node, the node it was reached from, its depth and its role."""
 
     node: Node
@@ -96,192 +96,270 @@ class FlowResult:
         return root
 
 
+# The walk runs once per item of a trace, so it is written for CPython's costs: the stack holds
+# plain tuples, children are pushed straight onto it (last pushed, first walked), and nodes and
+# flows are built with ``tuple.__new__`` (a NamedTuple's own ``__new__`` is a Python function
+# that costs as much again).
+_new = tuple.__new__
 Task = tuple[Node, Node | None, int, Any, str]  # node, parent, depth, how it was reached, role
+_LEG = ("leg", None)
+_INPUT = ("input", None)
+_OUTPUT = ("output", None)
+
+
+def _by_id(e: EventLink) -> str:
+    return e.id
 
 
 class _Walk:
-    def __init__(self, g: FlowGraph, forward: bool, depth: int | None) -> None:
+    __slots__ = ("events", "forward", "g", "heads", "limit", "visited", "walked")
+
+    def __init__(
+        self, g: FlowGraph, forward: bool, depth: int | None, heads: Mapping[str, str | None]
+    ) -> None:
         self.g = g
+        self.events = g.events
+        self.heads = heads
         self.forward = forward
-        self.limit = depth
+        self.limit = sys.maxsize if depth is None else depth
         self.visited: set[Node] = set()
         self.walked: set[tuple[str, str, str]] = set()  # (mode, resource, event) chain links
 
     def run(self, start: Node) -> FlowResult:
-        _check_start(self.g, start)
+        _check_start(self.g, start, self.heads)
         result = FlowResult(start, "track" if self.forward else "trace")
         # A start process was entered through no event: no pairing applies (ctx None).
         ctx: Any = {RESOURCE: (_START, LINEAGE), EVENT: ("start", None)}.get(start.kind)
         stack: list[Task] = [(start, None, 0, ctx, "start")]
-        children = self._forward if self.forward else self._back
+        expand = self._forward if self.forward else self._back
+        visited = self.visited
+        flows = result.flows
+        limit = self.limit
+        pop = stack.pop
         while stack:
-            node, parent, depth, ctx, role = stack.pop()
-            if self.limit is not None and depth > self.limit:
+            node, parent, depth, ctx, role = pop()
+            if depth > limit:
                 continue
-            if node in self.visited:
-                if node.kind == EVENT:
+            if node in visited:
+                if node[0] == EVENT:
                     continue
                 # Reached again at another point: continue it in place (the spec's jump to the
                 # saved breadcrumb) without listing it twice.
-                self._push(stack, children(node, ctx), parent, depth)
+                expand(node, ctx, parent, depth, stack)
                 continue
-            self.visited.add(node)
-            result.flows.append(Flow(node, parent, depth, role))
-            if self.limit is None or depth < self.limit:
-                self._push(stack, children(node, ctx), node, depth + 1)
+            visited.add(node)
+            flows.append(_new(Flow, (node, parent, depth, role)))
+            if depth < limit:
+                expand(node, ctx, node, depth + 1, stack)
         result.walked = {key[2] for key in self.walked}
         return result
 
-    def _push(
-        self, stack: list[Task], kids: list[tuple[Node, Any, str]], parent: Node | None, d: int
-    ) -> None:
-        for node, ctx, role in reversed(kids):
-            if node.kind != EVENT or node not in self.visited:
-                stack.append((node, parent, d, ctx, role))
-
     # -- backwards -----------------------------------------------------------------------------
 
-    def _back(self, node: Node, ctx: Any) -> list[tuple[Node, Any, str]]:
-        g = self.g
-        if node.kind == RESOURCE:
+    def _back(self, node: Node, ctx: Any, parent: Node | None, d: int, stack: list[Task]) -> None:
+        kind, nid = node
+        if kind == RESOURCE:
             pos, mode = ctx
-            return self._chain_back(node.id, g.heads.get(node.id) if pos == _START else pos, mode)
-        if node.kind == PROCESS:
-            return [] if ctx == "leaf" else self._process_back(node.id, ctx)
-        e = g.events[node.id]
-        how, on = ctx
+            self._chain_back(nid, self.heads.get(nid) if pos == _START else pos, mode, parent, d,
+                             stack)  # fmt: skip
+            return
+        if kind == PROCESS:
+            if ctx != "leaf":
+                self._process_back(nid, ctx, parent, d, stack)
+            return
+        e = self.events[nid]
+        how = ctx[0]
         if how == "leg":
-            return []
+            return
         if how == "chain":
-            if e.to == on and e.res is not None:
-                return [(Node(RESOURCE, e.res), (e.previous_event, LINEAGE), "flow")]
-            if e.output_of is not None:
-                return [(Node(PROCESS, e.output_of), e, "flow")]
-            if e.input_of is not None:
-                return [(Node(PROCESS, e.input_of), "leaf", "used-in")]
-            return []
-        kids: list[tuple[Node, Any, str]] = []
+            if e.to == ctx[1] and e.res is not None:
+                stack.append((_new(Node, (RESOURCE, e.res)), parent, d,
+                              (e.previous_event, LINEAGE), "flow"))  # fmt: skip
+            elif e.output_of is not None:
+                stack.append((_new(Node, (PROCESS, e.output_of)), parent, d, e, "flow"))
+            elif e.input_of is not None:
+                stack.append((_new(Node, (PROCESS, e.input_of)), parent, d, "leaf", "used-in"))
+            return
         if e.output_of is not None:
-            kids.append((Node(PROCESS, e.output_of), e, "flow"))
+            stack.append((_new(Node, (PROCESS, e.output_of)), parent, d, e, "flow"))
         elif how == "start" and e.action in ("raise", "lower") and e.previous_event is None:
-            return []
+            return
         elif e.res is not None:
             mode = LINEAGE if how == "start" or e.action in PASS_IN else INPUT
-            kids.append((Node(RESOURCE, e.res), (e.previous_event, mode), "flow"))
-        return kids
+            stack.append((_new(Node, (RESOURCE, e.res)), parent, d, (e.previous_event, mode),
+                          "flow"))  # fmt: skip
 
-    def _chain_back(self, rid: str, pos: str | None, mode: str) -> list[tuple[Node, Any, str]]:
-        out: list[tuple[Node, Any, str]] = []
+    def _chain_back(
+        self, rid: str, pos: str | None, mode: str, parent: Node | None, d: int, stack: list[Task]
+    ) -> None:
+        """Push ``rid``'s breadcrumb chain from ``pos`` backwards (newest walked first)."""
+        events = self.events
+        walked = self.walked
+        chain = ("chain", rid)  # one context for all the events of this chain
+        found: list[Task] = []
         eid = pos
         while eid is not None:
             key = (mode, rid, eid)
-            if key in self.walked:
+            if key in walked:
                 break
-            self.walked.add(key)
-            e = self.g.events.get(eid)
+            walked.add(key)
+            e = events.get(eid)
             if e is None:
                 break
             if e.corrected_by is None and _into(e, rid, mode):
-                out.append((Node(EVENT, e.id), ("chain", rid), "flow"))
+                found.append((_new(Node, (EVENT, eid)), parent, d, chain, "flow"))
             eid = e.previous_event if e.res == rid else e.to_previous_event
-        return out
+        if found:
+            found.reverse()
+            stack.extend(found)
 
-    def _process_back(self, pid: str, via: EventLink | None) -> list[tuple[Node, Any, str]]:
-        live = sorted(
-            (e for e in self.g.inputs.get(pid, ()) if e.corrected_by is None),
-            key=lambda e: e.id,
-            reverse=True,
-        )
-        pair = PAIR_BACK.get(via.action) if via is not None else None
+    def _process_back(
+        self, pid: str, via: EventLink | None, parent: Node | None, d: int, stack: list[Task]
+    ) -> None:
+        """Push a process's inputs: the pair of ``via`` (or all, without it), breadcrumb first,
+        then the container's legs, then the rest by id descending."""
+        ins = self.g.inputs.get(pid)
+        if not ins:
+            return
+        live = [e for e in ins if e.corrected_by is None]
+        if len(live) > 1:
+            live.sort(key=_by_id, reverse=True)
+        if via is None:
+            kids = [(_new(Node, (EVENT, e.id)), parent, d, _INPUT, "flow") for e in live]
+            kids.reverse()
+            stack.extend(kids)
+            return
+        action, vres = via.action, via.res
+        pair = PAIR_BACK.get(action)
         carrier = None
-        if via is not None and via.action == "separate":
-            carrier = next((e.to for e in live if e.action == "combine" and e.res == via.res), None)
-        kids: list[tuple[Node, Any, str]] = []
-        legs: list[tuple[Node, Any, str]] = []
+        if action == "separate":
+            carrier = next((e.to for e in live if e.action == "combine" and e.res == vres), None)
+        kids: list[Task] = []
+        legs: list[Task] = []
         if carrier is not None:
+            outs = sorted(self.g.outputs.get(pid, ()), key=_by_id, reverse=True)
             legs = [
-                (Node(EVENT, e.id), ("leg", None), "carrier")
-                for e in sorted(self.g.outputs.get(pid, ()), key=lambda e: e.id, reverse=True)
+                (_new(Node, (EVENT, e.id)), parent, d, _LEG, "carrier")
+                for e in outs
                 if e.res == carrier and e.action in ("dropoff", "modify") and not e.corrected_by
             ]
+        crumb = via.previous_event
+        first: Task | None = None
         for e in live:
-            if e.action in PASS_IN and via is not None:
-                if e.action == pair and e.res == via.res:
-                    kids.append((Node(EVENT, e.id), ("input", None), "flow"))
-                elif carrier is not None and e.res == carrier and e.action != "combine":
-                    legs.append((Node(EVENT, e.id), ("leg", None), "carrier"))
+            if e.action in PASS_IN and not (e.action == pair and e.res == vres):
+                # Another item passing through: only the container's own leg is shown.
+                if carrier is not None and e.res == carrier and e.action != "combine":
+                    legs.append((_new(Node, (EVENT, e.id)), parent, d, _LEG, "carrier"))
                 continue
-            kids.append((Node(EVENT, e.id), ("input", None), "flow"))
-        crumb = via.previous_event if via is not None else None
-        kids.sort(key=lambda k: k[0].id != crumb)  # stable: the breadcrumb first, then by id
-        return kids[:1] + legs + kids[1:] if kids and kids[0][0].id == crumb else legs + kids
+            task = (_new(Node, (EVENT, e.id)), parent, d, _INPUT, "flow")
+            if first is None and e.id == crumb:
+                first = task
+            else:
+                kids.append(task)
+        # Walked in this order: the breadcrumb, the legs, the others (pushed in reverse).
+        kids.reverse()
+        stack.extend(kids)
+        legs.reverse()
+        stack.extend(legs)
+        if first is not None:
+            stack.append(first)
 
     # -- forwards ------------------------------------------------------------------------------
 
-    def _forward(self, node: Node, ctx: Any) -> list[tuple[Node, Any, str]]:
-        g = self.g
-        if node.kind == RESOURCE:
-            pos, _mode = ctx
-            return self._chain_forward(node.id, None if pos == _START else pos)
-        if node.kind == PROCESS:
-            return self._process_forward(node.id, ctx if isinstance(ctx, EventLink) else None)
-        e = g.events[node.id]
-        how, _on = ctx
+    def _forward(
+        self, node: Node, ctx: Any, parent: Node | None, d: int, stack: list[Task]
+    ) -> None:
+        kind, nid = node
+        if kind == RESOURCE:
+            pos = ctx[0]
+            self._chain_forward(nid, None if pos == _START else pos, parent, d, stack)
+            return
+        if kind == PROCESS:
+            self._process_forward(nid, ctx, parent, d, stack)
+            return
+        e = self.events[nid]
+        how = ctx[0]
         if how == "leg":
-            return []
-        kids: list[tuple[Node, Any, str]] = []
+            return
         if e.input_of is not None:
-            kids.append((Node(PROCESS, e.input_of), e, "flow"))
+            stack.append((_new(Node, (PROCESS, e.input_of)), parent, d, e, "flow"))
         elif e.to is not None and e.action != "combine":
-            kids.append((Node(RESOURCE, e.to), (e.id, LINEAGE), "flow"))
+            stack.append((_new(Node, (RESOURCE, e.to)), parent, d, (e.id, LINEAGE), "flow"))
         elif how != "chain" and e.res is not None and e.action != "lower":
-            kids.append((Node(RESOURCE, e.res), (e.id, LINEAGE), "flow"))
-        return kids
+            stack.append((_new(Node, (RESOURCE, e.res)), parent, d, (e.id, LINEAGE), "flow"))
 
-    def _chain_forward(self, rid: str, pos: str | None) -> list[tuple[Node, Any, str]]:
-        out: list[tuple[Node, Any, str]] = []
+    def _chain_forward(
+        self, rid: str, pos: str | None, parent: Node | None, d: int, stack: list[Task]
+    ) -> None:
+        """Push the events after ``pos`` on ``rid``, depth first along the breadcrumbs, each
+        branch in id order."""
         after = self.g.after
-        todo = sorted(after.get((rid, pos), ()), key=lambda e: e.id, reverse=True)
+        walked = self.walked
+        chain = ("chain", rid)  # one context for all the events of this chain
+        found: list[Task] = []
+        todo = _sorted_desc(after.get((rid, pos)))
         while todo:
             e = todo.pop()
             key = ("f", rid, e.id)
-            if key in self.walked:
+            if key in walked:
                 continue
-            self.walked.add(key)
+            walked.add(key)
             if e.corrected_by is None and _out_of(e, rid):
-                out.append((Node(EVENT, e.id), ("chain", rid), "flow"))
-            todo.extend(sorted(after.get((rid, e.id), ()), key=lambda e: e.id, reverse=True))
-        return out
+                found.append((_new(Node, (EVENT, e.id)), parent, d, chain, "flow"))
+            nxt = after.get((rid, e.id))
+            if nxt:
+                todo.extend(_sorted_desc(nxt))
+        if found:
+            found.reverse()
+            stack.extend(found)
 
-    def _process_forward(self, pid: str, via: EventLink | None) -> list[tuple[Node, Any, str]]:
-        live = sorted(
-            (e for e in self.g.outputs.get(pid, ()) if e.corrected_by is None), key=lambda e: e.id
-        )
-        pair = PAIR_FORWARD.get(via.action) if via is not None else None
-        carrier = via.to if via is not None and via.action == "combine" else None
-        kids: list[tuple[Node, Any, str]] = []
-        legs: list[tuple[Node, Any, str]] = []
-        if carrier is not None:
-            legs = [
-                (Node(EVENT, e.id), ("leg", None), "carrier")
-                for e in sorted(self.g.inputs.get(pid, ()), key=lambda e: e.id)
-                if e.res == carrier and e.action in ("pickup", "accept") and not e.corrected_by
-            ]
-        for e in live:
-            if e.action in PASS_OUT and via is not None:
-                if e.action == pair and e.res == via.res:
-                    kids.append((Node(EVENT, e.id), ("output", None), "flow"))
-                elif carrier is not None and e.res == carrier:
-                    legs.append((Node(EVENT, e.id), ("leg", None), "carrier"))
-                continue
-            kids.append((Node(EVENT, e.id), ("output", None), "flow"))
-        first = [k for k in kids if via is not None and _crumb_of(self.g, k[0].id) == via.id]
-        rest = [k for k in kids if k not in first]
-        return legs + first + rest
+    def _process_forward(
+        self, pid: str, via: EventLink | None, parent: Node | None, d: int, stack: list[Task]
+    ) -> None:
+        """Push a process's outputs: the container's legs, then those that follow ``via`` by
+        their breadcrumb, then the rest by id (the pair of ``via`` only, of pass-through ones)."""
+        outs = self.g.outputs.get(pid, ())
+        live = [e for e in outs if e.corrected_by is None]
+        if len(live) > 1:
+            live.sort(key=_by_id)
+        legs: list[Task] = []
+        if via is None:
+            kids = [(_new(Node, (EVENT, e.id)), parent, d, _OUTPUT, "flow") for e in live]
+        else:
+            pair = PAIR_FORWARD.get(via.action)
+            vres, vid = via.res, via.id
+            carrier = via.to if via.action == "combine" else None
+            if carrier is not None:
+                legs = [
+                    (_new(Node, (EVENT, e.id)), parent, d, _LEG, "carrier")
+                    for e in sorted(self.g.inputs.get(pid, ()), key=_by_id)
+                    if e.res == carrier and e.action in ("pickup", "accept") and not e.corrected_by
+                ]
+            first: list[Task] = []
+            kids = []
+            for e in live:
+                if e.action in PASS_OUT and not (e.action == pair and e.res == vres):
+                    if carrier is not None and e.res == carrier:
+                        legs.append((_new(Node, (EVENT, e.id)), parent, d, _LEG, "carrier"))
+                    continue
+                task = (_new(Node, (EVENT, e.id)), parent, d, _OUTPUT, "flow")
+                (first if e.previous_event == vid else kids).append(task)
+            kids = first + kids
+        # Walked in this order: the legs, then the outputs (pushed in reverse).
+        kids.reverse()
+        stack.extend(kids)
+        if legs:
+            legs.reverse()
+            stack.extend(legs)
 
 
-def _crumb_of(g: FlowGraph, eid: str) -> str | None:
-    return g.events[eid].previous_event
+def _sorted_desc(events: list[EventLink] | None) -> list[EventLink]:
+    """``events`` by id descending, as a new list (popped from the end: ascending)."""
+    if not events:
+        return []
+    if len(events) == 1:
+        return [events[0]]
+    return sorted(events, key=_by_id, reverse=True)
 
 
 def _into(e: EventLink, rid: str, mode: str) -> bool:
@@ -300,28 +378,44 @@ def _out_of(e: EventLink, rid: str) -> bool:
     return e.res == rid and e.output_of is None and e.action not in ("produce", "raise", "separate")
 
 
-def _check_start(g: FlowGraph, start: Node) -> None:
-    known = {
-        RESOURCE: g.has_resource(start.id),
-        EVENT: start.id in g.events,
-        PROCESS: start.id in g.processes,
-    }.get(start.kind)
-    if known is None:
-        raise NotFound(f"unknown item type {start.kind!r}", field="type")
-    if not known and start.kind != PROCESS:
-        raise NotFound(f"no {start.kind} {start.id!r} in the flow graph", field="id")
+def _check_start(g: FlowGraph, start: Node, heads: Mapping[str, str | None]) -> None:
+    kind = start.kind
+    if kind == RESOURCE:
+        known = start.id in heads or g.has_resource(start.id)
+    elif kind == EVENT:
+        known = start.id in g.events
+    elif kind == PROCESS:
+        return  # a process with no events yet is a walk of one item
+    else:
+        raise NotFound(f"unknown item type {kind!r}", field="type")
+    if not known:
+        raise NotFound(f"no {kind} {start.id!r} in the flow graph", field="id")
 
 
-def trace(g: FlowGraph, start: Node, depth: int | None = None) -> FlowResult:
-    """Everything that went into ``start``, walking backwards; ``depth`` limits the steps."""
+def trace(
+    g: FlowGraph,
+    start: Node,
+    depth: int | None = None,
+    heads: Mapping[str, str | None] | None = None,
+) -> FlowResult:
+    """Everything that went into ``start``, walking backwards; ``depth`` limits the steps.
+
+    ``heads`` gives resources' newest breadcrumbs in place of the graph's own (a shared graph
+    whose resources' breadcrumbs move on is told the start's as it is now).
+    """
     with paused_gc():
-        return _Walk(g, False, depth).run(start)
+        return _Walk(g, False, depth, g.heads if heads is None else heads).run(start)
 
 
-def track(g: FlowGraph, start: Node, depth: int | None = None) -> FlowResult:
+def track(
+    g: FlowGraph,
+    start: Node,
+    depth: int | None = None,
+    heads: Mapping[str, str | None] | None = None,
+) -> FlowResult:
     """Everything ``start`` went into, walking forwards; ``depth`` limits the steps."""
     with paused_gc():
-        return _Walk(g, True, depth).run(start)
+        return _Walk(g, True, depth, g.heads if heads is None else heads).run(start)
 
 
 def _sorted(nodes: Iterable[Node]) -> list[Node]:
