@@ -8,18 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import Connection, update
+
 from reflow.ledger.ledger import Ledger
-from reflow.store.schema import DERIVED_TABLES, PROJECTION_TABLES
+from reflow.store.schema import DERIVED_TABLES, PROJECTION_GENERATION, PROJECTION_TABLES, store_meta
 from reflow.store.sqlstore import SqlStore
 
 BATCH = 1000
 
 
 def rebuild(store: SqlStore, network: str, progress: Callable[[int], None] | None = None) -> int:
-    """Recompute the projections; returns how many records were replayed."""
+    """Recompute the projections; returns how many records were replayed.
+
+    The projection generation is bumped as the rows are dropped and again once they are all
+    back, so a cache of projection rows taken before, or during, the rebuild is not used after.
+    """
     with store.engine.begin() as conn:
         for table in [*reversed(DERIVED_TABLES), *reversed(PROJECTION_TABLES)]:
             conn.execute(table.delete())
+        _next_generation(conn)
     store.clear_cache()
     ledger = Ledger(store, network, verify=False)
     done = 0
@@ -37,4 +44,14 @@ def rebuild(store: SqlStore, network: str, progress: Callable[[int], None] | Non
         done += len(batch)
         if progress:
             progress(done)
+    with store.engine.begin() as conn:
+        _next_generation(conn)
     return done
+
+
+def _next_generation(conn: Connection) -> None:
+    conn.execute(
+        update(store_meta)
+        .where(store_meta.c.key == PROJECTION_GENERATION)
+        .values(value=store_meta.c.value + 1)
+    )

@@ -126,6 +126,17 @@ vf_objects = Table(
     Column("data", Text, nullable=False),  # JSON
 )
 
+# Small facts about the store itself, one row each. ``projection_generation`` counts how often
+# rebuild rewrote the projections: their rows can change while the log does not grow, so a
+# cache of projection rows (the trace index) compares it as well as the log's last position.
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+PROJECTION_GENERATION = "projection_generation"
+
 # Projections: dropped and recomputed by rebuild, hashed by the state digest (in this order).
 PROJECTION_TABLES: list[Table] = [resources, events, vf_objects]
 # Caches a service derives from the log (some lazily, e.g. on the first report): cleared by
