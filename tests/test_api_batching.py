@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from api_support import Api, qty
 from sqlalchemy import event
 
@@ -136,3 +137,59 @@ def test_reverse_lookups_of_a_list_cost_the_same_for_any_number_of_parents(node:
     assert satisfied == ["Commitment"] * 7
     processes = [e["node"] for e in data["processes"]["edges"]]
     assert all(len(p["committedInputs"]) == 1 for p in processes)
+
+
+AGENTS = """{ agents(first: 50) { edges { node { name
+  inventoriedEconomicResources(first: 2) { edges { node { id } } pageInfo { totalCount } }
+  economicEvents(first: 3) { edges { node { id } } pageInfo { totalCount hasNextPage } } } } } }"""
+
+
+def test_connections_of_a_list_of_agents_cost_the_same_for_any_number_of_agents(
+    node: Node,
+) -> None:
+    api = Api(node)
+    maker = api.agent("Maker")
+    chair = api.spec(maker, "chair")
+    stock = api.event(maker, {"name": "chairs"}, action="raise", provider=maker, receiver=maker,
+                      resourceConformsTo=chair, resourceQuantity=qty(100, "om2:one"),
+                      )["economicResource"]["id"]  # fmt: skip
+    _deals(api, maker, chair, stock, 2, 0)
+    few, _ = _count(api, AGENTS)
+    _deals(api, maker, chair, stock, 4, 2)
+    many, data = _count(api, AGENTS)
+    assert many == few
+    agents = {e["node"]["name"]: e["node"] for e in data["agents"]["edges"]}
+    made = agents["Maker"]["economicEvents"]
+    assert made["pageInfo"] == {"totalCount": 7, "hasNextPage": True}  # a raise, 6 transfers
+    assert len(made["edges"]) == 3
+    buyer = agents["buyer 3"]
+    assert buyer["inventoriedEconomicResources"]["pageInfo"]["totalCount"] == 1
+    assert buyer["economicEvents"]["pageInfo"] == {"totalCount": 1, "hasNextPage": False}
+
+
+@pytest.mark.parametrize(
+    "args",
+    ["first: 3", "last: 3", "first: 2, after: $c", "last: 2, before: $c", "first: 0", "last: 9"],
+)
+def test_an_agents_events_page_is_the_page_of_the_filtered_list(node: Node, args: str) -> None:
+    api = Api(node)
+    maker = api.agent("Maker")
+    chair = api.spec(maker, "chair")
+    stock = api.event(maker, {"name": "chairs"}, action="raise", provider=maker, receiver=maker,
+                      resourceConformsTo=chair, resourceQuantity=qty(100, "om2:one"),
+                      )["economicResource"]["id"]  # fmt: skip
+    _deals(api, maker, chair, stock, 4, 0)
+    every = api.client().query("query($a: [ID!]) { economicEvents(filter: {agent: $a}) "
+                               "{ edges { cursor } } }", {"a": [maker]})  # fmt: skip
+    middle = every["economicEvents"]["edges"][2]["cursor"]
+    page = "edges { cursor node { id } } pageInfo { hasPreviousPage hasNextPage totalCount }"
+    q = f"""query($a: ID!, $as: [ID!], $c: ID) {{
+      agent(id: $a) {{ economicEvents({args}) {{ {page} }} }}
+      economicEvents(filter: {{agent: $as}}, {args}) {{ {page} }} }}"""
+    variables = {"a": maker, "as": [maker]}
+    if "$c" in args:
+        variables["c"] = middle
+    else:
+        q = q.replace(", $c: ID", "")
+    out = api.client().query(q, variables)
+    assert out["agent"]["economicEvents"] == out["economicEvents"]

@@ -8,6 +8,7 @@ shows what the mutation did.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -155,6 +156,20 @@ def register_lookup(name: str, parent_types: Iterable[str], fetch: BatchFetch) -
             names.append(name)
 
 
+# A batched connection: for a batch of parent ids and the field's arguments, each one's page.
+PageFetch = Callable[["Loaders", list[str], dict[str, Any]], dict[str, dict[str, Any]]]
+PAGE_LOOKUPS: dict[str, PageFetch] = {}
+
+
+def register_page_lookup(name: str, parent_types: Iterable[str], fetch: PageFetch) -> None:
+    """Declare a connection field (``name``) of ``parent_types`` loaded for all parents at once."""
+    PAGE_LOOKUPS[name] = fetch
+    for t in parent_types:
+        names = LOOKUPS_OF_TYPE.setdefault(t, [])
+        if name not in names:
+            names.append(name)
+
+
 def column_lookup(table: Table, column: str, convert: Callable[[Any], Node]) -> BatchFetch:
     """Rows of ``table`` whose ``column`` holds the parent's id, ordered by id."""
     col = table.c[column]
@@ -185,7 +200,7 @@ class Loaders:
         self.engine = engine
         self._conn: Connection | None = None
         self.by_kind = {k: Loader(self, t, c) for k, (t, c) in _TABLES.items()}
-        self.found: dict[str, dict[str, list[Node]]] = {}  # lookup -> parent -> rows
+        self.found: dict[str, dict[str, Any]] = {}  # lookup -> parent -> rows (or a page)
         self.wanted: dict[str, set[str]] = {}  # lookup -> parents not fetched yet
 
     def fetch_by_ids(self, table: Table, ids: list[str]) -> list[Any]:
@@ -247,9 +262,18 @@ class Loaders:
             self.prime(n for p in parents for n in found[p])
         return found[parent]
 
-    def want_lookup(self, name: str, parents: Iterable[str]) -> None:
-        found = self.found.get(name, {})
-        self.wanted.setdefault(name, set()).update(p for p in parents if p not in found)
+    def page(self, name: str, parent: str, args: dict[str, Any]) -> dict[str, Any]:
+        """The page of connection ``name`` of ``parent`` for these arguments; fetched for every
+        wanted parent at once (the same field of a list's items has the same arguments)."""
+        key = f"{name}:{json.dumps(args, sort_keys=True, default=str)}"
+        found = self.found.setdefault(key, {})
+        if parent not in found:
+            parents = sorted((self.wanted.get(name, set()) - found.keys()) | {parent})
+            fetched = PAGE_LOOKUPS[name](self, parents, args)
+            found.update(fetched)
+            self.prime(e["node"] for p in parents for e in fetched[p]["edges"])
+        page: dict[str, Any] = found[parent]
+        return page
 
     def prime(self, nodes: Iterable[Node]) -> None:
         """Remember the nodes and want every id they refer to (one query per kind later)."""

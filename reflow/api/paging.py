@@ -11,7 +11,7 @@ import binascii
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, func, select
+from sqlalchemy import ColumnElement, CompoundSelect, Connection, Select, Table, func, select
 
 from reflow.api.limits import page_size
 from reflow.errors import RuleViolation
@@ -87,6 +87,61 @@ def sql_page(
         total=int(total or 0),
         limit=size,
     )
+
+
+def sql_pages(
+    conn: Connection,
+    base: Callable[[list[str]], Select[Any] | CompoundSelect],
+    parents: Sequence[str],
+    convert: Callable[[Any], Node],
+    args: dict[str, Any],
+    *,
+    batch: int = 500,
+) -> dict[str, dict[str, Any]]:
+    """The same page of each parent's rows (an agent's resources, for a list of agents).
+
+    ``base(chunk)`` selects the rows of every parent in ``chunk`` with a ``parent`` column; the
+    pages come from one windowed query (``row_number()`` per parent) and the totals from one
+    grouped count, per chunk of parents — not two queries per parent as ``sql_page`` would.
+    """
+    first, last = args.get("first"), args.get("last")
+    size = page_size(first, last)
+    after, before = args.get("after"), args.get("before")
+    backwards = last is not None
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(parents), batch):
+        chunk = list(parents[start : start + batch])
+        rows_of = base(chunk).subquery()
+        bounds = []
+        if after is not None:
+            bounds.append(rows_of.c.id > decode_cursor(after, "after"))
+        if before is not None:
+            bounds.append(rows_of.c.id < decode_cursor(before, "before"))
+        order = rows_of.c.id.desc() if backwards else rows_of.c.id
+        rank = func.row_number().over(partition_by=rows_of.c.parent, order_by=order)
+        ranked = select(rows_of, rank.label("rank_")).where(*bounds).subquery()
+        rows = conn.execute(
+            select(ranked).where(ranked.c.rank_ <= size + 1).order_by(ranked.c.rank_)
+        ).all()
+        totals = dict(
+            conn.execute(select(rows_of.c.parent, func.count()).group_by(rows_of.c.parent)).all()
+        )
+        by_parent: dict[str, list[Any]] = {p: [] for p in chunk}
+        for row in rows:
+            by_parent[row.parent].append(row)
+        for parent, found in by_parent.items():
+            more = len(found) > size
+            found = found[:size]
+            if backwards:
+                found.reverse()
+            out[parent] = connection(
+                [convert(r) for r in found],
+                has_previous=more if backwards else after is not None,
+                has_next=before is not None if backwards else more,
+                total=int(totals.get(parent, 0)),
+                limit=size,
+            )
+    return out
 
 
 def list_page(items: Sequence[Node], args: dict[str, Any]) -> dict[str, Any]:

@@ -7,9 +7,10 @@ from typing import Any
 
 from ariadne import ObjectType, QueryType
 from graphql import GraphQLResolveInfo
+from sqlalchemy import CompoundSelect, Select, or_, select, union_all
 
 from reflow.api.context import ctx_of
-from reflow.api.loaders import LIST_REFS, REFS
+from reflow.api.loaders import LIST_REFS, REFS, Loaders, register_page_lookup
 from reflow.api.nodes import (
     action_node,
     all_actions,
@@ -19,7 +20,7 @@ from reflow.api.nodes import (
     resource_node,
     unit_node,
 )
-from reflow.api.paging import list_page, sql_page
+from reflow.api.paging import list_page, sql_page, sql_pages
 from reflow.api.queries import event_where, object_where, resource_where
 from reflow.errors import ReflowError
 from reflow.store.schema import events, resources, vf_objects
@@ -222,20 +223,44 @@ def resource_contains(obj: dict[str, Any], info: Info) -> list[dict[str, Any]]:
     return ctx_of(info).loaders.lookup("contains", obj["id"])
 
 
+def _resources_of(chunk: list[str]) -> Select[Any]:
+    return select(resources, resources.c.primary_accountable.label("parent")).where(
+        resources.c.primary_accountable.in_(chunk)
+    )
+
+
+def _events_of(chunk: list[str]) -> CompoundSelect:
+    """An agent's events: those it provides, and those it receives from another agent."""
+    c = events.c
+    provided = select(events, c.provider.label("parent")).where(c.provider.in_(chunk))
+    received = select(events, c.receiver.label("parent")).where(
+        c.receiver.in_(chunk), or_(c.provider.is_(None), c.provider != c.receiver)
+    )
+    return union_all(provided, received)
+
+
+def fetch_agent_resources(
+    loaders: Loaders, agents: list[str], args: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    return sql_pages(loaders.conn(), _resources_of, agents, resource_node, args)
+
+
+def fetch_agent_events(
+    loaders: Loaders, agents: list[str], args: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    return sql_pages(loaders.conn(), _events_of, agents, event_node, args)
+
+
+register_page_lookup("agentResources", sorted(AGENT_TYPES), fetch_agent_resources)
+register_page_lookup("agentEvents", sorted(AGENT_TYPES), fetch_agent_events)
+
+
 def agent_resources(obj: dict[str, Any], info: Info, **args: Any) -> dict[str, Any]:
-    loaders = ctx_of(info).loaders
-    where = [resources.c.primary_accountable == obj["id"]]
-    page = sql_page(loaders.conn(), resources, where, resource_node, args)
-    loaders.prime(e["node"] for e in page["edges"])
-    return page
+    return ctx_of(info).loaders.page("agentResources", obj["id"], args)
 
 
 def agent_events(obj: dict[str, Any], info: Info, **args: Any) -> dict[str, Any]:
-    loaders = ctx_of(info).loaders
-    where = [event_where({"agent": [obj["id"]]})[0]]
-    page = sql_page(loaders.conn(), events, where, event_node, args)
-    loaders.prime(e["node"] for e in page["edges"])
-    return page
+    return ctx_of(info).loaders.page("agentEvents", obj["id"], args)
 
 
 def type_bindings() -> dict[str, ObjectType]:
