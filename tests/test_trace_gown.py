@@ -10,7 +10,7 @@ ascending forwards), and never leak into the other gown, the shirts, or the box'
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from gown_scene import Gown, build_gown
@@ -220,8 +220,7 @@ def test_the_store_graph_walks_like_the_whole_table_in_memory(gown: Gown, shared
         assert walk(load_graph(store, node, direction), node).flows == walk(whole, node).flows
 
 
-def test_loading_a_trace_is_a_fixed_number_of_queries(gown: Gown, shared: World) -> None:
-    store = shared.ledger.store
+def queries_of(store: SqlStore, act: Callable[[], object]) -> list[str]:
     seen: list[str] = []
 
     def count(*args: object) -> None:
@@ -229,10 +228,24 @@ def test_loading_a_trace_is_a_fixed_number_of_queries(gown: Gown, shared: World)
 
     event.listen(store.engine, "before_cursor_execute", count)
     try:
-        trace_item(store, gown.gown)
+        act()
     finally:
         event.remove(store.engine, "before_cursor_execute", count)
-    assert len(seen) == 3  # what the id names, the resource's breadcrumb, the graph
+    return seen
+
+
+def test_a_trace_asks_a_fixed_number_of_queries(gown: Gown, shared: World) -> None:
+    """No query per item: a store's first trace loads its trace index, the next ones reuse it."""
+    url = shared.ledger.store.engine.url.render_as_string(hide_password=False)
+    store = SqlStore.open(url)  # a store object of its own: its trace index starts empty
+    try:
+        cold = queries_of(store, lambda: trace_item(store, gown.gown))
+        warm = queries_of(store, lambda: track_item(store, gown.bale))
+    finally:
+        store.close()
+    # What the id names; the store's version; a snapshot (or lock), the version in it, the events.
+    assert len(cold) == 5
+    assert len(warm) == 2  # what the id names; the store's version, unchanged
 
 
 def test_a_corrected_event_gives_way_to_its_correction(world: World) -> None:

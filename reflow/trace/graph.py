@@ -1,10 +1,14 @@
-"""The flow graph a trace walks, loaded from the store in one set-based query.
+"""The flow graph a walk runs over, and the set-based reads that fill it.
 
 A trace must not ask the database once per node (a lineage of 10 000 steps would be 10 000
-round trips). Instead one recursive SQL query (``WITH RECURSIVE``, the same text on SQLite and
-PostgreSQL) finds every resource and process that can be reached in the direction of the walk,
-and returns in the same statement the few columns of every event that touches them. The walk
-itself (``reflow.trace.algorithms``) then runs over plain dictionaries with no I/O.
+round trips). Traces walk the store's trace index (``reflow.trace.index``: every event's links,
+read in one query and kept current), located by ``locate`` in one more. ``load_graph`` reads
+just the reach of one walk: one recursive SQL query (``WITH RECURSIVE``, the same text on SQLite
+and PostgreSQL) finds every resource and process that can be reached in the direction of the
+walk, and returns in the same statement the few columns of every event that touches them; the
+value service uses it (it wants the events behind a product, not the whole graph), and tests
+check the index against it. Walks (``reflow.trace.algorithms``) run over plain dictionaries
+with no I/O.
 
 The reach is a superset of what the walk keeps: it ignores the pairing rules (those need the
 path), so a container's or a shared input's other events may be loaded and then left out.
@@ -15,7 +19,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import text
 
@@ -70,7 +74,9 @@ class EventLink(NamedTuple):
 class FlowGraph:
     """Events indexed every way the walk looks them up; resources' newest breadcrumb.
 
-    The per-resource indexes are built on first use: a backward walk never needs them.
+    The per-resource indexes are built on first use (a backward walk never needs them) and
+    from then on kept current by ``put``, so a graph that lives on (the store's trace index)
+    takes new events without rebuilding them.
     """
 
     def __init__(self, events: Iterable[EventLink], heads: dict[str, str | None]) -> None:
@@ -85,16 +91,59 @@ class FlowGraph:
             self.add(e)
 
     def add(self, e: EventLink) -> None:
+        """Add an event not seen before (one seen before is left as it is)."""
         if e.id in self.events:
             return
         self.events[e.id] = e
-        self._by_resource = self._after = None
+        self._link(e)
+
+    def put(self, e: EventLink) -> None:
+        """Add an event, or replace what is known of it (a correction sets ``corrected_by``)."""
+        old = self.events.get(e.id)
+        if old is not None:
+            if old == e:
+                return
+            self._unlink(old)
+        self.events[e.id] = e
+        self._link(e)
+
+    def _link(self, e: EventLink) -> None:
         if e.input_of is not None:
             self.inputs.setdefault(e.input_of, []).append(e)
             self.processes.add(e.input_of)
         if e.output_of is not None:
             self.outputs.setdefault(e.output_of, []).append(e)
             self.processes.add(e.output_of)
+        if self._by_resource is not None or self._after is not None:
+            for index, key in self._resource_keys(e):
+                index.setdefault(key, []).append(e)
+
+    def _unlink(self, e: EventLink) -> None:
+        if e.input_of is not None:
+            _remove(self.inputs, e.input_of, e)
+        if e.output_of is not None:
+            _remove(self.outputs, e.output_of, e)
+        for pid in (e.input_of, e.output_of):
+            if pid is not None and pid not in self.inputs and pid not in self.outputs:
+                self.processes.discard(pid)
+        for index, key in self._resource_keys(e):
+            _remove(index, key, e)
+
+    def _resource_keys(self, e: EventLink) -> list[tuple[dict[Any, list[EventLink]], Any]]:
+        """Where ``e`` goes in the per-resource indexes already built (none before first use)."""
+        keys: list[tuple[dict[Any, list[EventLink]], Any]] = []
+        if self._by_resource is not None:
+            on_res, on_to = self._by_resource
+            if e.res is not None:
+                keys.append((on_res, e.res))
+            if e.to is not None and e.action != "combine":
+                keys.append((on_to, e.to))
+        if self._after is not None:
+            if e.res is not None:
+                keys.append((self._after, (e.res, e.previous_event)))
+            if e.to is not None and e.action != "combine":
+                keys.append((self._after, (e.to, e.to_previous_event)))
+        return keys
 
     def _resource_index(self) -> tuple[dict[str, list[EventLink]], ...]:
         if self._by_resource is None:
@@ -144,8 +193,18 @@ class FlowGraph:
         return None
 
 
+def _remove(index: dict[Any, list[EventLink]], key: Any, e: EventLink) -> None:
+    """Take ``e`` out of ``index[key]`` (the very object: equal links are the same event)."""
+    items = index.get(key)
+    if items is None:
+        return
+    items[:] = [x for x in items if x is not e]
+    if not items:
+        del index[key]
+
+
 # The columns of economic_events the walk reads, in EventLink's order.
-_COLS = (
+LINK_COLS = (
     "e.id, e.action, e.input_of, e.output_of, e.resource_inventoried_as, "
     "e.to_resource_inventoried_as, e.previous_event, e.to_previous_event, e.corrected_by"
 )
@@ -184,7 +243,7 @@ def _query(direction: Direction, n_seeds: int) -> str:
     return f"""
 WITH RECURSIVE reach(id) AS ({seeds} UNION {step}),
 ids AS (SELECT id FROM reach WHERE id IS NOT NULL)
-SELECT {_COLS} FROM economic_events e
+SELECT {LINK_COLS} FROM economic_events e
 WHERE e.resource_inventoried_as IN (SELECT id FROM ids)
    OR e.to_resource_inventoried_as IN (SELECT id FROM ids)
    OR e.input_of IN (SELECT id FROM ids)
@@ -216,16 +275,16 @@ _SQLITE_STEPS = {
 # resource (work, services) and, forwards, transfers into a reached resource from elsewhere.
 _SQLITE_FETCH = {
     "back": f"""
-SELECT {_COLS} FROM reach r JOIN economic_events e
+SELECT {LINK_COLS} FROM reach r JOIN economic_events e
   ON e.resource_inventoried_as = r.id WHERE r.k = 'R'
-UNION ALL SELECT {_COLS} FROM reach r JOIN economic_events e
+UNION ALL SELECT {LINK_COLS} FROM reach r JOIN economic_events e
   ON e.input_of = r.id WHERE r.k = 'P' AND e.resource_inventoried_as IS NULL""",
     "forward": f"""
-SELECT {_COLS} FROM reach r JOIN economic_events e
+SELECT {LINK_COLS} FROM reach r JOIN economic_events e
   ON e.resource_inventoried_as = r.id WHERE r.k = 'R'
-UNION ALL SELECT {_COLS} FROM reach r JOIN economic_events e
+UNION ALL SELECT {LINK_COLS} FROM reach r JOIN economic_events e
   ON e.to_resource_inventoried_as = r.id WHERE r.k = 'R' AND e.action <> 'combine'
-UNION ALL SELECT {_COLS} FROM reach r JOIN economic_events e
+UNION ALL SELECT {LINK_COLS} FROM reach r JOIN economic_events e
   ON e.output_of = r.id WHERE r.k = 'P' AND e.resource_inventoried_as IS NULL""",
 }
 
@@ -238,17 +297,30 @@ def _sqlite_query(direction: Direction, kinds: list[str]) -> str:
     )
 
 
+# What an id names, and a resource's newest breadcrumb, in one round trip (resource first).
+_LOCATE = """
+SELECT 0, previous_event FROM economic_resources WHERE id = :i
+UNION ALL SELECT 1, NULL FROM economic_events WHERE id = :i
+UNION ALL SELECT 2, NULL FROM vf_objects WHERE id = :i AND type = 'Process'
+ORDER BY 1
+"""
+
+
+def locate(store: SqlStore, item_id: str) -> tuple[Node, str | None]:
+    """Which kind of thing ``item_id`` names and, for a resource, its ``previousEvent`` now.
+
+    NotFound if it names nothing that can be traced.
+    """
+    with store.engine.connect() as conn:
+        row = conn.execute(text(_LOCATE), {"i": item_id}).first()
+    if row is None:
+        raise NotFound(f"nothing to trace with id {item_id!r}", field="id")
+    return Node((RESOURCE, EVENT, PROCESS)[row[0]], item_id), row[1]
+
+
 def start_node(store: SqlStore, item_id: str) -> Node:
     """Which kind of thing ``item_id`` names (resource, event or process); NotFound if none."""
-    with store.engine.connect() as conn:
-        for kind, sql in (
-            (RESOURCE, "SELECT 1 FROM economic_resources WHERE id = :i"),
-            (EVENT, "SELECT 1 FROM economic_events WHERE id = :i"),
-            (PROCESS, "SELECT 1 FROM vf_objects WHERE id = :i AND type = 'Process'"),
-        ):
-            if conn.execute(text(sql), {"i": item_id}).first() is not None:
-                return Node(kind, item_id)
-    raise NotFound(f"nothing to trace with id {item_id!r}", field="id")
+    return locate(store, item_id)[0]
 
 
 def load_graph(store: SqlStore, start: Node, direction: Direction) -> FlowGraph:
@@ -266,7 +338,7 @@ def load_graph(store: SqlStore, start: Node, direction: Direction) -> FlowGraph:
             seeds = [(start.id, "R")]
         elif start.kind == EVENT:
             row = conn.execute(
-                text(f"SELECT {_COLS} FROM economic_events e WHERE e.id = :i"), {"i": start.id}
+                text(f"SELECT {LINK_COLS} FROM economic_events e WHERE e.id = :i"), {"i": start.id}
             ).first()
             if row is None:
                 raise NotFound(f"no economic event {start.id!r}", field="id")
@@ -295,7 +367,7 @@ def load_graph(store: SqlStore, start: Node, direction: Direction) -> FlowGraph:
 def load_neighbourhood(store: SqlStore, start: Node) -> FlowGraph:
     """The events one step from ``start`` (for ``previous``/``next``), in one query."""
     sql = (
-        f"SELECT {_COLS} FROM economic_events e WHERE e.id = :i "
+        f"SELECT {LINK_COLS} FROM economic_events e WHERE e.id = :i "
         "OR e.resource_inventoried_as = :i OR e.to_resource_inventoried_as = :i "
         "OR e.input_of = :i OR e.output_of = :i"
     )

@@ -21,7 +21,8 @@ from reflow.ledger.records import RECORD_FIELDS, Record, now, record_from_dict
 from reflow.store import codec
 from reflow.trace.algorithms import trace
 from reflow.trace.derive import derive, read_facts, walk
-from reflow.trace.graph import RESOURCE, Node, load_graph
+from reflow.trace.graph import RESOURCE, Node
+from reflow.trace.index import current_graph
 from reflow.trace.proofs import collect
 from reflow.trace.rejudge import rejudge
 
@@ -117,18 +118,15 @@ def export_passport(node: ReflowNode, resource_id: str) -> dict[str, Any]:
     res = store.resource(resource_id)
     if res is None:
         raise NotFound(f"no economic resource {resource_id!r}", field="resource")
-    start = Node(RESOURCE, resource_id)
-    graph = load_graph(store, start, "back")
-    result = trace(graph, start)
-    behind = {n.id for n in result.nodes if n.kind == "EconomicEvent"} | result.walked
-    crumbs = {
-        eid: [graph.events[eid].previous_event, graph.events[eid].to_previous_event,
-              graph.events[eid].corrected_by]
-        for eid in sorted(behind)
-    }  # fmt: skip
+    # Walked from the breadcrumb the passport claims, over the store's trace index (brought up
+    # to date after the resource was read, so it holds every event up to that breadcrumb).
+    with current_graph(store) as graph:
+        result = trace(graph, Node(RESOURCE, resource_id), None, {resource_id: res.previous_event})
+        behind = {n.id for n in result.nodes if n.kind == "EconomicEvent"} | result.walked
+        links = [graph.events[eid] for eid in sorted(behind)]
+    crumbs = {e.id: [e.previous_event, e.to_previous_event, e.corrected_by] for e in links}
     touched = {n.id for n in result.nodes if n.kind == RESOURCE}
-    for eid in behind:
-        link = graph.events[eid]
+    for link in links:
         touched.update(x for x in (link.res, link.to) if x)
     records = collect(store, behind, touched)
     claims = {"head": res.previous_event, "breadcrumbs": crumbs}

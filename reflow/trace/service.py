@@ -1,7 +1,9 @@
-"""Track and trace over a node's store: load the graph in one query, then walk it in memory.
+"""Track and trace over a node's store: the store's trace index, brought up to date, walked.
 
-This is what the CLI, the API and the passport call; the walk itself is pure
-(``reflow.trace.algorithms``) and the loading set-based (``reflow.trace.graph``).
+This is what the CLI and the API call. A trace asks the database two questions whatever its
+length: what the id names (with a resource's newest breadcrumb), then the store's version, to
+bring the trace index (``reflow.trace.index``) up to date; the walk itself is pure
+(``reflow.trace.algorithms``).
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 from reflow.errors import RuleViolation
 from reflow.store.sqlstore import SqlStore
 from reflow.trace.algorithms import FlowResult, next_, previous, trace, track
-from reflow.trace.graph import Node, load_graph, load_neighbourhood, start_node
+from reflow.trace.graph import RESOURCE, Node, load_neighbourhood, locate, start_node
+from reflow.trace.index import current_graph
 
 
 def _depth(depth: int | None) -> int | None:
@@ -20,14 +23,22 @@ def _depth(depth: int | None) -> int | None:
 
 def trace_item(store: SqlStore, item_id: str, depth: int | None = None) -> FlowResult:
     """Trace a resource, event or process backwards to its sources."""
-    start = start_node(store, item_id)
-    return trace(load_graph(store, start, "back"), start, _depth(depth))
+    return _walk(store, item_id, depth, forward=False)
 
 
 def track_item(store: SqlStore, item_id: str, depth: int | None = None) -> FlowResult:
     """Track a resource, event or process forwards to wherever it went."""
-    start = start_node(store, item_id)
-    return track(load_graph(store, start, "forward"), start, _depth(depth))
+    return _walk(store, item_id, depth, forward=True)
+
+
+def _walk(store: SqlStore, item_id: str, depth: int | None, forward: bool) -> FlowResult:
+    limit = _depth(depth)
+    # The start is read before the index is brought up to date, so the index holds at least
+    # every event up to the start's breadcrumb.
+    start, head = locate(store, item_id)
+    heads = {start.id: head} if start.kind == RESOURCE else {}
+    with current_graph(store) as graph:
+        return (track if forward else trace)(graph, start, limit, heads)
 
 
 def step(store: SqlStore, item_id: str, forward: bool) -> list[Node]:
