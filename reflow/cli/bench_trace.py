@@ -19,9 +19,10 @@ def trace_bench(
     db: Annotated[
         str | None, typer.Option("--db", help="database URL (default: temp SQLite)")
     ] = None,
-    runs: Annotated[int, typer.Option(help="timed runs (the median is reported)")] = 5,
+    runs: Annotated[int, typer.Option(help="timed runs (best and median reported)")] = 5,
 ) -> None:
-    """Build a lineage of NODES items, trace it through the store, compare with a plain DFS."""
+    """Build a lineage of NODES items, trace it through the store (cold and warm trace index),
+    compare with a plain DFS over the same edges."""
     from reflow.bench.trace import run
     from reflow.store.database import database_url
 
