@@ -259,3 +259,24 @@ def test_a_corrected_event_gives_way_to_its_correction(world: World) -> None:
                         corrects=wrong)["EconomicEvent"]  # fmt: skip
     assert trace_item(world.ledger.store, bale).ids() == [bale, fixed]
     assert track_item(world.ledger.store, bale).ids() == [bale]
+
+
+def test_triggered_by_is_not_a_flow_step(world: World) -> None:
+    """VF 1.0 took ``triggeredBy`` out of ``previous``/``next`` (and gave the property to Claim
+    only): an event recorded with it is traced and tracked by its flows, never by its trigger."""
+    anna = world.agent("Anna")
+    cotton = world.spec(anna, "cotton")
+    coin = world.spec(anna, "coin")
+    made = world.event(anna, action="raise", provider=anna, receiver=anna,
+                       resourceConformsTo=cotton, resourceQuantity=qty(10))  # fmt: skip
+    bale, harvest = made["EconomicResource"], made["EconomicEvent"]
+    paid = world.event(anna, action="raise", provider=anna, receiver=anna, triggeredBy=harvest,
+                       resourceConformsTo=coin, resourceQuantity=qty(5, "om2:one"))  # fmt: skip
+    coins, payment = paid["EconomicResource"], paid["EconomicEvent"]
+    store = world.ledger.store
+    assert trace_item(store, coins).ids() == [coins, payment]
+    assert trace_item(store, payment).ids() == [payment]
+    assert track_item(store, bale).ids() == [bale]
+    assert track_item(store, harvest).ids() == [harvest, bale]
+    assert step(store, payment, forward=False) == []
+    assert step(store, harvest, forward=True) == [Node(RESOURCE, bale)]

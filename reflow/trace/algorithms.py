@@ -24,6 +24,10 @@ What this module adds to the spec's sketch, and why:
   legs (its ``pickup``/``dropoff`` in that process) as leaves — how R travelled — without
   walking into the container's own history; a track that enters through ``combine`` alike.
 * Events that a later event corrects are left out; their correction stands in for them.
+
+``triggeredBy`` is not a step: VF 1.0 took it out of the event's ``previous``/``next`` in
+``track.md`` and narrowed the property to a Claim's (valueflows commit 7818ab5, "remove
+triggeredBy", 2024), so an event recorded with it is walked by its flows alone.
 """
 
 from __future__ import annotations
