@@ -7,6 +7,7 @@ VF data; the record kinds only check and store it. Numbers in records are decima
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from reflow.plan.assign import Result, WorkNeed
@@ -18,15 +19,18 @@ from reflow.plan.transport import transport
 from reflow.store.codec import dec_text
 
 
-def work_needs(ex: Explosion, at: tuple[float, float] | None) -> list[WorkNeed]:
+def work_needs(
+    ex: Explosion, at: tuple[float, float] | None, now: datetime | None = None
+) -> list[WorkNeed]:
+    """The work of each planned process, to be done in its window from ``now`` on (a process a
+    revision keeps may be under way: the part of its window that has passed is gone)."""
     out = []
     for p in ex.processes.values():
         for f, hours in p.work:
             assert p.begins is not None and p.ends is not None
+            begins = max(p.begins, now) if now is not None else p.begins
             out.append(
-                WorkNeed(
-                    f"{p.id}|{f.id}", p.id, f.spec, set(f.classes), hours, p.begins, p.ends, at
-                )
+                WorkNeed(f"{p.id}|{f.id}", p.id, f.spec, set(f.classes), hours, begins, p.ends, at)
             )
     return out
 

@@ -38,6 +38,7 @@ class Trial:
     missing: list[dict[str, str]] = field(default_factory=list)  # inputs nobody provides
     short_hours: dict[str, Decimal] = field(default_factory=dict)  # per skill
     work: dict[str, Decimal] = field(default_factory=dict)  # hours per skill
+    lacks: list[str] = field(default_factory=list)  # what is missing, in words
     score: float = 0.0
     late_hours: float = 0.0
     km: float = 0.0
@@ -89,6 +90,7 @@ class Chooser:
             t.missing.append(
                 {"spec": n.key[0], "quantity": dec_text(up(n.net)) or "0", "unit": n.unit}
             )
+            t.lacks.append(self._name(n.key[0]))
         for planned in ex.processes.values():
             for f, hours in planned.work:
                 skill = _skill(f.spec, f.classes)
@@ -97,6 +99,7 @@ class Chooser:
             short = max(Decimal(0), hours - max(Decimal(0), self.hours.get(skill, Decimal(0))))
             if short > 0:
                 t.short_hours[skill] = short
+                t.lacks.append(f"{dec_text(up(short))} h of {self._name(skill)}")
                 score += short / hours
         if by is not None and ex.processes:
             t.late_hours = schedule(ex, by, self.now).late_by.total_seconds() / 3600
@@ -120,6 +123,11 @@ class Chooser:
             "alternatives": [self._figures(t) for t in others],
         }
 
+    def _name(self, spec: str) -> str:
+        if spec.startswith(CLASS):
+            return spec[len(CLASS) :]
+        return str((self.data.specs.get(spec) or {}).get("name") or spec[:12])
+
     def _figures(self, t: Trial) -> dict[str, Any]:
         return {
             "recipe": t.process.recipe,
@@ -138,11 +146,10 @@ def _why(best: Trial, runner: Trial) -> str:
     """One sentence: the first criterion on which the chosen recipe beats the next best."""
     name, other = best.process.name, runner.process.name
     if best.rank[0] < runner.rank[0]:
-        lacks = [m["spec"][:12] for m in runner.missing] + list(runner.short_hours)
         return (
             f"{name} can be met from inventory and people's offers better than {other} "
             f"(uncovered {round(best.score, 2)} against {round(runner.score, 2)}; "
-            f"{other} lacks {', '.join(s[:12] for s in lacks) or 'part of its needs'})"
+            f"{other} lacks {', '.join(runner.lacks)})"
         )
     if best.rank[1] < runner.rank[1]:
         return (

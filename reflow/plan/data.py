@@ -239,7 +239,7 @@ def load(
         cond = resources.c.conforms_to.in_(sorted(wanted))
         for uri in sorted({VEHICLE} | wanted_classes):
             cond = cond | resources.c.classified_as.like(f'%"{uri}"%')
-        res_rows = conn.execute(select(resources).where(cond)).all()
+        res_rows = conn.execute(select(resources).where(cond).order_by(resources.c.id)).all()
         for r in res_rows:
             onhand = Decimal(r.onhand_quantity)
             loc = places.get(r.current_location or "")

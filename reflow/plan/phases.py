@@ -74,7 +74,7 @@ def run(
     t["schedule"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = solve(
-        work_needs(ex, at),
+        work_needs(ex, at, now),
         data.offers,
         loads(ex, data, at),
         data.vehicles,

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -113,7 +113,7 @@ def build(
     needs: list[WorkNeed], offers: list[Offer], busy: dict[str, list[tuple[datetime, datetime]]]
 ) -> WorkModel:
     m = cp_model.CpModel()
-    t0 = min((n.begins for n in needs), default=datetime(2000, 1, 1).astimezone())
+    t0 = min((n.begins for n in needs), default=datetime(2000, 1, 1, tzinfo=UTC))
     wm = WorkModel(m, t0, {}, {}, {})
     cost: list[Any] = []
     by_skill: dict[str | None, list[Offer]] = {}
