@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import os
 import uuid
+
+# Before anything imports reflow: the rules' value types are frozen under test, so any code
+# that changed a state in place would fail here (see reflow.vf.values).
+os.environ["REFLOW_STRICT_VALUES"] = "1"
 from collections.abc import Iterator
 from pathlib import Path
 

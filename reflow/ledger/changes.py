@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reflow.vf.state import EventState, ResourceState
+from reflow.vf.values import value_type
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class VfObject:
     """Any VF object other than events and resources (agents, places, specs, processes…)."""
 

@@ -122,9 +122,13 @@ class Context:
     record: Record
     view: BatchView
     acting: frozenset[str] = field(default_factory=frozenset)
+    _ids: dict[str, str] = field(default_factory=dict)  # role -> id (each is a sha256)
 
     def id(self, role: str = "") -> str:
-        return derive_id(self.record.hash, role)
+        found = self._ids.get(role)
+        if found is None:
+            found = self._ids[role] = derive_id(self.record.hash, role)
+        return found
 
     @property
     def author(self) -> str:

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from reflow.errors import AuthorisationError, ConflictError, NotFound, RuleViolation
@@ -18,6 +17,7 @@ from reflow.ledger.kinds import register_kind
 from reflow.vf.event import parse_event, parse_new_resource
 from reflow.vf.rules import judge
 from reflow.vf.types import AGENT_TYPES, VfType, get_type
+from reflow.vf.values import evolve
 
 
 def _body(ctx: Context, *keys: str) -> dict[str, Any]:
@@ -134,7 +134,7 @@ def record_event(ctx: Context) -> Changes:
     if outcome.event.corrects:
         old = ctx.view.event(outcome.event.corrects)
         if old is not None:
-            changes.events[old.id] = replace(old, corrected_by=outcome.event.id)
+            changes.events[old.id] = evolve(old, corrected_by=outcome.event.id)
     for rid in outcome.created:
         role = "EconomicResource" if rid == ctx.id("resource") else "toEconomicResource"
         changes.created[role] = rid

@@ -6,13 +6,13 @@ checked before any state is read, so malformed input is refused with the field i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from reflow.errors import RuleViolation
 from reflow.vf.actions import Action, get_action
 from reflow.vf.measure import Measure
+from reflow.vf.values import value_type
 
 EVENT_FIELDS = frozenset(
     {
@@ -33,7 +33,7 @@ NEW_RESOURCE_FIELDS = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class EventInput:
     """A parsed, shape-checked event; what the rules judge."""
 
@@ -55,7 +55,7 @@ class EventInput:
     body: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class NewResource:
     """The ``newInventoriedResource`` that may come with a creating event."""
 
@@ -100,35 +100,68 @@ def _str_list(d: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
 def _time(d: dict[str, Any], key: str, where: str) -> str | None:
     v = _str(d, key, where)
     if v is not None:
-        try:
-            datetime.fromisoformat(v.replace("Z", "+00:00"))
-        except ValueError:
-            raise RuleViolation(
-                f"{key} must be an ISO 8601 date-time", field=f"{where}.{key}", rule="datetime"
-            ) from None
+        _check_time(v, key, where)
     return v
 
 
+def _check_time(v: str, key: str, where: str) -> None:
+    try:
+        datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        raise RuleViolation(
+            f"{key} must be an ISO 8601 date-time", field=f"{where}.{key}", rule="datetime"
+        ) from None
+
+
+# Event fields that hold one id or text, and those that hold a list of them.
+_STRING_FIELDS = EVENT_FIELDS - {
+    "resourceQuantity", "effortQuantity", "resourceMetadata", "exchangeOf",
+    "resourceClassifiedAs", "fulfills", "satisfies", "settles",
+}  # fmt: skip
+_LIST_FIELDS = ("resourceClassifiedAs", "fulfills", "satisfies", "settles")
+_TIME_FIELDS = ("hasBeginning", "hasEnd", "hasPointInTime")
+
+
+def _strings_are_fine(body: dict[str, Any]) -> bool:
+    """One pass over the fields: every string field holds non-empty text (the common case)."""
+    for key, v in body.items():
+        if v is not None and key in _STRING_FIELDS and (type(v) is not str or not v.strip()):
+            return False
+    return True
+
+
 def parse_event(body: Any, where: str = "event") -> EventInput:
-    """Check the shape of an event; every refusal names the field and the rule."""
+    """Check the shape of an event; every refusal names the field and the rule.
+
+    Refusals come in a fixed order (unknown fields, action, provider, receiver, times,
+    quantities, lists, the other references), so an event with several faults always gets the
+    same first error. The string fields are checked in one pass first; only a body that fails
+    it is walked field by field, in that order, to find the error to report.
+    """
     if not isinstance(body, dict):
         raise RuleViolation("an event must be an object", field=where, rule="type")
-    unknown = set(body) - EVENT_FIELDS
+    unknown = body.keys() - EVENT_FIELDS
     if unknown:
         raise RuleViolation(
             f"unknown field(s) {sorted(unknown)}",
             field=f"{where}.{sorted(unknown)[0]}",
             rule="known-fields",
         )
-    try:
-        action = get_action(_required(body, "action", where))
-    except RuleViolation as exc:  # get_action names "action"; here it is the event's field
-        raise RuleViolation(exc.message, field=f"{where}.action", rule=exc.rule) from None
-    provider = _required(body, "provider", where)
-    receiver = _required(body, "receiver", where)
-    begin = _time(body, "hasBeginning", where)
-    end = _time(body, "hasEnd", where)
-    point = _time(body, "hasPointInTime", where)
+    if not _strings_are_fine(body):
+        _refuse_strings_in_order(body, where)
+    get = body.get
+    for key in ("action", "provider", "receiver"):
+        if get(key) is None:
+            raise RuleViolation(f"{key} is required", field=f"{where}.{key}", rule="required")
+        if key == "action":
+            try:
+                action = get_action(body["action"])
+            except RuleViolation as exc:  # get_action names "action"; here the event's field
+                raise RuleViolation(exc.message, field=f"{where}.action", rule=exc.rule) from None
+    begin, end, point = get("hasBeginning"), get("hasEnd"), get("hasPointInTime")
+    for key, v in zip(_TIME_FIELDS, (begin, end, point), strict=True):
+        if v is not None:
+            _check_time(v, key, where)
     if point is not None and (begin is not None or end is not None):
         raise RuleViolation(
             "give either hasPointInTime or hasBeginning/hasEnd, not both",
@@ -139,33 +172,50 @@ def parse_event(body: Any, where: str = "event") -> EventInput:
         raise RuleViolation(
             "hasEnd is before hasBeginning", field=f"{where}.hasEnd", rule="time-order"
         )
-    rq = body.get("resourceQuantity")
-    eq = body.get("effortQuantity")
+    rq = get("resourceQuantity")
+    eq = get("effortQuantity")
     resource_quantity = Measure.from_vf(rq, f"{where}.resourceQuantity") if rq is not None else None
     effort_quantity = Measure.from_vf(eq, f"{where}.effortQuantity") if eq is not None else None
-    for key in ("fulfills", "satisfies", "settles"):
-        _str_list(body, key, where)
-    ev = EventInput(
+    classified: tuple[str, ...] = ()
+    for key in _LIST_FIELDS:
+        if key in body:
+            listed = _str_list(body, key, where)
+            if key == "resourceClassifiedAs":
+                classified = listed
+    return EventInput(
         action=action,
-        provider=provider,
-        receiver=receiver,
-        input_of=_str(body, "inputOf", where),
-        output_of=_str(body, "outputOf", where),
-        resource_inventoried_as=_str(body, "resourceInventoriedAs", where),
-        to_resource_inventoried_as=_str(body, "toResourceInventoriedAs", where),
-        resource_conforms_to=_str(body, "resourceConformsTo", where),
-        resource_classified_as=_str_list(body, "resourceClassifiedAs", where),
+        provider=body["provider"],
+        receiver=body["receiver"],
+        input_of=get("inputOf"),
+        output_of=get("outputOf"),
+        resource_inventoried_as=get("resourceInventoriedAs"),
+        to_resource_inventoried_as=get("toResourceInventoriedAs"),
+        resource_conforms_to=get("resourceConformsTo"),
+        resource_classified_as=classified,
         resource_quantity=resource_quantity,
         effort_quantity=effort_quantity,
-        to_location=_str(body, "toLocation", where),
-        at_location=_str(body, "atLocation", where),
-        state=_str(body, "state", where),
-        corrects=_str(body, "corrects", where),
+        to_location=get("toLocation"),
+        at_location=get("atLocation"),
+        state=get("state"),
+        corrects=get("corrects"),
         body=body,
     )
-    for key in ("note", "realizationOf", "triggeredBy", "agreedIn", "image"):
+
+
+def _refuse_strings_in_order(body: dict[str, Any], where: str) -> None:
+    """Raise the first error among the fields, in the order ``parse_event`` reports them."""
+    get_action(_required(body, "action", where)) if body.get("action") is None else None
+    for key in ("provider", "receiver"):
+        _required(body, key, where)
+    for key in _TIME_FIELDS:
+        _time(body, key, where)
+    for key in (
+        "inputOf", "outputOf", "resourceInventoriedAs", "toResourceInventoriedAs",
+        "resourceConformsTo", "toLocation", "atLocation", "state", "corrects", "note",
+        "realizationOf", "triggeredBy", "agreedIn", "inScopeOf", "image",
+    ):  # fmt: skip
         _str(body, key, where)
-    return ev
+    _str(body, "action", where)
 
 
 def parse_new_resource(body: Any, where: str = "newInventoriedResource") -> NewResource | None:

@@ -7,12 +7,12 @@ and two nodes must read the same digits to reach the same state.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Context, Decimal, Inexact, InvalidOperation
 from typing import Any
 
 from reflow.errors import RuleViolation, UnitError
 from reflow.vf.units import canonical_unit_id, convert, plain_decimal
+from reflow.vf.values import value_type
 
 __all__ = ["Measure"]
 
@@ -27,7 +27,7 @@ _NOT_FINITE = re.compile(r"[+-]?(?:nan|snan|inf|infinity)", re.IGNORECASE)
 _EXACT = Context(prec=1000, traps=[Inexact, InvalidOperation])
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Measure:
     """A numerical value in a unit; the unit is stored under its canonical OM2 id."""
 

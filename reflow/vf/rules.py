@@ -20,7 +20,6 @@ mean for resources:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from decimal import Context, Decimal, Inexact, InvalidOperation
 
 from reflow.errors import AuthorisationError, ConflictError, NotFound, RuleViolation, UnitError
@@ -28,6 +27,7 @@ from reflow.vf.actions import Action
 from reflow.vf.event import EventInput, NewResource
 from reflow.vf.state import Delta, EventState, ResourceState, StateView
 from reflow.vf.units import compatible, convert, get_unit
+from reflow.vf.values import evolve, value_type
 
 ZERO = Decimal(0)
 # Quantities are summed exactly: the default context (28 digits) would round silently.
@@ -48,7 +48,7 @@ MOVES_WITH_CONTENTS = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Outcome:
     """What an accepted event does: its recorded form and the new state of each resource."""
 
@@ -467,7 +467,7 @@ def _apply_quantity(
             "resourceQuantity",
             "no-negative-quantity",
         )
-    w.put(replace(r, accounting_quantity=acc, onhand_quantity=on))
+    w.put(evolve(r, accounting_quantity=acc, onhand_quantity=on))
     deltas.append(Delta(res_id, d_acc, d_on))
 
 
@@ -500,7 +500,7 @@ def _carry_contents(w: _Work, container_id: str, **changes: str | None) -> None:
     stack = [container_id]
     while stack:
         for inner in w.contents(stack.pop()):
-            w.put(replace(inner, **changes))
+            w.put(evolve(inner, **changes))
             stack.append(inner.id)
 
 
@@ -510,7 +510,7 @@ def _undo(corrected: EventState, w: _Work) -> None:
         acc = _sum(r.accounting_quantity, _EXACT.minus(d.accounting))
         on = _sum(r.onhand_quantity, _EXACT.minus(d.onhand))
         # may be below zero for now: the correction's own quantity is applied next
-        w.put(replace(r, accounting_quantity=acc, onhand_quantity=on))
+        w.put(evolve(r, accounting_quantity=acc, onhand_quantity=on))
 
 
 def _check_undone(w: _Work) -> None:
@@ -688,11 +688,11 @@ def judge(
     if res is not None:
         cur = w.get(res.id, "event.resourceInventoriedAs")
         eid_prev = cur.previous_event if cur.id not in created else None
-        w.put(replace(cur, previous_event=event_id))
+        w.put(evolve(cur, previous_event=event_id))
     if to is not None:
         cur_to = w.get(to.id, "event.toResourceInventoriedAs")
         to_prev = cur_to.previous_event if cur_to.id not in created else None
-        w.put(replace(cur_to, previous_event=event_id))
+        w.put(evolve(cur_to, previous_event=event_id))
 
     rq = ev.resource_quantity
     eq = ev.effort_quantity
@@ -795,7 +795,7 @@ def _apply_properties(
     if a.state_effect == "update" and ev.state is not None:
         changes["state"] = ev.state
     if changes:
-        w.put(replace(res, **changes))
+        w.put(evolve(res, **changes))
     if carried:
         _carry_contents(w, res_id, **carried)
 
@@ -812,12 +812,12 @@ def _apply_properties(
     if a.state_effect == "updateTo" and ev.state is not None:
         to_changes["state"] = ev.state
     if to_changes:
-        w.put(replace(to, **to_changes))
+        w.put(evolve(to, **to_changes))
     # A container given away or moved whole takes its contents into the receiving resource.
     if w.contents(res_id):
         to_now = w.get(to_id, "event.toResourceInventoriedAs")
         for inner in w.contents(res_id):
-            w.put(replace(inner, contained_in=to_id))
+            w.put(evolve(inner, contained_in=to_id))
         carried_to = {"current_location": to_now.current_location, "custodian": to_now.custodian}
         if a.accountable_effect == "updateTo":  # checked: the contents were the giver's
             carried_to["primary_accountable"] = to_now.primary_accountable

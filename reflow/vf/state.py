@@ -7,12 +7,14 @@ rejected event can leave nothing half-applied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from typing import Any, Protocol
 
+from reflow.vf.values import value_type
 
-@dataclass(frozen=True, slots=True)
+
+@value_type
 class ResourceState:
     """An EconomicResource as the ledger knows it after the events so far."""
 
@@ -62,7 +64,7 @@ class ResourceState:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class ProcessState:
     """A Process as far as the event rules need it."""
 
@@ -72,7 +74,7 @@ class ProcessState:
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Delta:
     """One event's own change to one resource's quantities (used to undo it on correction)."""
 
@@ -81,7 +83,7 @@ class Delta:
     onhand: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class EventState:
     """A recorded EconomicEvent with what it did, as corrections, pairing and trace need it."""
 
