@@ -12,7 +12,7 @@ import pytest
 from api_support import Api, qty
 from graphql import build_schema
 from market_world import Market
-from plan_scene import Scene, textile_recipe
+from plan_scene import NOW, Scene, textile, textile_recipe
 from report_world import build
 from support import World
 from test_api_schema_modules import BRIDGING, closure, depends
@@ -23,6 +23,7 @@ from reflow.client import ApiError
 from reflow.govern.network import create_network, network_info
 from reflow.ledger.keys import KeyPair
 from reflow.node import Node
+from reflow.plan import service
 from reflow.settings import Settings
 
 
@@ -305,6 +306,38 @@ def test_plan_from_demand_and_its_progress(api: Api, node: Node) -> None:
     with pytest.raises(ApiError) as err:
         api.as_(scene.coord).query(PLAN, {**variables, "q": qty(5, "om2:bogus")})
     assert err.value.code not in (None, "INTERNAL_ERROR")
+
+
+REFUSE_PLAN = """mutation($c: ID!, $why: String) {
+  refusePlanCommitment(commitment: $c, reason: $why) { commitment plan answer record } }"""
+ACCEPT_PLAN = """mutation($c: ID!) { acceptPlanCommitment(commitment: $c) { answer } }"""
+PLAN_PROGRESS = """query($p: ID!) { plan(id: $p) { progress { status answers } } }"""
+REPLAN = """mutation($p: ID!) { replan(plan: $p, publish: false) { plan { id } summary } }"""
+
+
+def test_providers_answer_plan_commitments_and_the_plan_is_revised(api: Api, node: Node) -> None:
+    scene, ids = textile(node)
+    plan = service.plan_from_demand(
+        node, scene.keys[scene.coord], ids["panel"], qty(50, "om2:one"),
+        NOW + timedelta(days=10), scene.hub, now=NOW, publish=False,
+    )["plan"]  # fmt: skip
+    shown = service.show(node.store, plan)
+    live = [c for p in shown["processes"] for c in p["commitments"]]
+    pia = next(c for c in live if c["provider"] == ids["presser"] and c["role"] == "work")
+    sara = next(c for c in live if c["provider"] == ids["sorter_Sara"])
+    assert api.as_(ids["sorter_Sara"]).query(ACCEPT_PLAN, {"c": sara["id"]}) == {
+        "acceptPlanCommitment": {"answer": "accepted"}
+    }
+    out = api.as_(ids["presser"]).query(REFUSE_PLAN, {"c": pia["id"], "why": "on holiday"})
+    assert out["refusePlanCommitment"]["answer"] == "refused"
+    assert out["refusePlanCommitment"]["plan"] == plan
+    with pytest.raises(ApiError) as err:  # only the provider answers
+        api.as_(ids["sorter_Omar"]).query(REFUSE_PLAN, {"c": pia["id"]})
+    assert err.value.code not in (None, "INTERNAL_ERROR")
+    answers = api.client().query(PLAN_PROGRESS, {"p": plan})["plan"]["progress"]["answers"]
+    assert (answers["accepted"], answers["refused"]) == (1, 1)
+    revised = api.as_(scene.coord).query(REPLAN, {"p": plan})["replan"]
+    assert revised["plan"]["id"] == plan and revised["summary"]["refusals"] == 1
 
 
 def test_reports_material_flows_circularity_and_participation(api: Api, node: Node) -> None:

@@ -95,3 +95,26 @@ def test_plan_show_progress_and_replan_from_the_cli(tmp_path: Path) -> None:
     after = _run("plan", "progress", out["plan"], *d)
     ids = [c["id"] for p in after["processes"] for c in p["commitments"]]
     assert ids == [c["id"] for p in progress["processes"] for c in p["commitments"]]
+
+
+def test_providers_accept_and_refuse_from_the_cli(tmp_path: Path) -> None:
+    d = ["--data-dir", str(tmp_path / "node")]
+    _run("init", *d)
+    node = Node.open(Settings.from_env({}, data_dir=tmp_path / "node"))
+    s, ids = textile(node)
+    node.close()
+    args = ["--spec", ids["panel"], "--quantity", "50 each", "--due", "+10d", "--place", s.hub]
+    out = _run("plan", "--as", s.coord, *args, "--no-publish", *d)
+    supplies = {c["resource"]: c for c in out["loose"] if c["role"] == "supply"}
+    fibre, bin_a = supplies[ids["fibre_stock"]], supplies[ids["bin_a"]]
+    said = _run("plan", "refuse", fibre["id"], "--as", fibre["provider"], "--reason", "sold", *d)
+    assert (said["answer"], said["plan"]) == ("refused", out["plan"])
+    _run("plan", "accept", bin_a["id"], "--as", bin_a["provider"], *d)
+    progress = _run("plan", "progress", out["plan"], *d)
+    assert (progress["answers"]["accepted"], progress["answers"]["refused"]) == (1, 1)
+    text = _run("plan", "progress", out["plan"], *d, as_json=False)["text"]
+    assert "1 accepted, 1 refused" in text
+    refused = runner.invoke(app, ["plan", "accept", fibre["id"], "--as", fibre["provider"],
+                                  *d, "--json"])  # fmt: skip
+    assert refused.exit_code == 1
+    assert json.loads(refused.output)["error"]["rule"] == "already-refused"

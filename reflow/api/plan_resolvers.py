@@ -1,4 +1,5 @@
-"""Resolvers of planning from demand: thin calls into ``reflow.plan.service``.
+"""Resolvers of planning from demand, providers' answers and re-planning: thin calls into
+``reflow.plan.service``.
 
 ``Plan.progress`` is one call of the service per plan asked for (a handful of set-based
 queries); plans are asked for one at a time in practice.
@@ -41,6 +42,36 @@ def resolve_plan_from_demand(
     return {"plan": ctx.loaders.objects.get(out["plan"]), "summary": summary}
 
 
+def resolve_accept(_: Any, info: Info, commitment: str, note: str | None = None) -> dict[str, Any]:
+    ctx = ctx_of(info)
+    try:
+        return service.accept(ctx.node, ctx.signer_key(), commitment, note)
+    finally:
+        ctx.loaders.reset()
+
+
+def resolve_refuse(
+    _: Any, info: Info, commitment: str, reason: str | None = None
+) -> dict[str, Any]:
+    ctx = ctx_of(info)
+    try:
+        return service.refuse(ctx.node, ctx.signer_key(), commitment, reason)
+    finally:
+        ctx.loaders.reset()
+
+
+def resolve_replan(_: Any, info: Info, plan: str, publish: bool | None = None) -> dict[str, Any]:
+    ctx = ctx_of(info)
+    try:
+        out = service.replan(
+            ctx.node, ctx.signer_key(), plan, publish=True if publish is None else publish
+        )
+    finally:
+        ctx.loaders.reset()
+    summary = {k: v for k, v in out.items() if k != "plan"}
+    return {"plan": ctx.loaders.objects.get(out["plan"]), "summary": summary}
+
+
 def resolve_progress(plan: dict[str, Any], info: Info) -> dict[str, Any] | None:
     try:
         return service.progress(ctx_of(info).node.store, plan["id"])
@@ -50,5 +81,8 @@ def resolve_progress(plan: dict[str, Any], info: Info) -> dict[str, Any] | None:
 
 def bind(types: dict[str, ObjectType], query: QueryType, mutation: MutationType) -> list[Any]:
     mutation.set_field("planFromDemand", resolve_plan_from_demand)
+    mutation.set_field("acceptPlanCommitment", resolve_accept)
+    mutation.set_field("refusePlanCommitment", resolve_refuse)
+    mutation.set_field("replan", resolve_replan)
     types["Plan"].set_field("progress", resolve_progress)
     return []

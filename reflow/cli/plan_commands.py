@@ -1,5 +1,5 @@
-"""Planning commands: ``reflow plan`` (from a demand), ``plan show|progress|replan`` and
-``reflow recipe define|show``.
+"""Planning commands: ``reflow plan`` (from a demand), ``plan show|list|progress|replan``,
+``plan accept|refuse`` (a provider's answer) and ``reflow recipe define|show``.
 
 Each command parses its flags, calls ``reflow.plan.service`` and renders a Rich table (or
 ``--json``). A refusal prints its field and rule and exits with status 1.
@@ -82,6 +82,8 @@ def _schedule(out: dict[str, Any]) -> None:
             )
         if s.get("requests"):
             console.print(f"requested on the market: {', '.join(s['requests'])}")
+        for c in s.get("recipeChoices", []):
+            console.print(f"[cyan]recipe[/] {escape(c['chosen']['name'])}: {escape(c['why'])}")
 
 
 @plan_app.callback(invoke_without_command=True)
@@ -184,7 +186,7 @@ def progress_cmd(
         print(json.dumps(out))
         return
     table = Table(title=f"Plan {plan}: {out['status']}")
-    for col in ("process", "ends", "status", "fulfilled", "reasons"):
+    for col in ("process", "ends", "status", "fulfilled", "answers", "reasons"):
         table.add_column(col, overflow="fold")
     for p in out["processes"]:
         cs = p["commitments"]
@@ -194,9 +196,59 @@ def progress_cmd(
             p["ends"][:16],
             p["status"],
             f"{done}/{len(cs)}",
+            _answers([c for c in cs if c["answeredBy"] != "plan"]),
             escape("; ".join(p["reasons"])),
         )
     console.print(table)
+    said = out["answers"]
+    console.print(
+        f"providers' answers: {said['accepted']} accepted, {said['refused']} refused, "
+        f"{said['pending']} pending"
+    )
+
+
+def _answers(cs: list[dict[str, Any]]) -> str:
+    counts = {a: sum(1 for c in cs if c["answer"] == a) for a in ("accepted", "refused", "pending")}
+    return ", ".join(f"{n} {a}" for a, n in counts.items() if n)
+
+
+@plan_app.command("accept")
+def accept_cmd(
+    commitment: str,
+    agent: AsAgent,
+    note: Annotated[str | None, typer.Option(help="a note for the planner")] = None,
+    passphrase: Passphrase = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Accept a commitment a plan gives you (signed: the plan counts on you)."""
+    with opened(data_dir, db, as_json) as node:
+        out = service.accept(node, signing_key(node, agent, passphrase), commitment, note)
+    if as_json:
+        print(json.dumps(out))
+    else:
+        console.print(f"accepted {out['commitment']} of plan {out['plan']}")
+
+
+@plan_app.command("refuse")
+def refuse_cmd(
+    commitment: str,
+    agent: AsAgent,
+    reason: Annotated[str | None, typer.Option(help="why (the planner sees it)")] = None,
+    passphrase: Passphrase = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Refuse a commitment a plan gives you; the planner's next replan gives it to someone
+    else or asks the market for it."""
+    with opened(data_dir, db, as_json) as node:
+        out = service.refuse(node, signing_key(node, agent, passphrase), commitment, reason)
+    if as_json:
+        print(json.dumps(out))
+    else:
+        console.print(f"refused {out['commitment']} of plan {out['plan']}")
 
 
 @plan_app.command("replan")
@@ -215,7 +267,10 @@ def replan_cmd(
     if as_json:
         print(json.dumps(out))
     else:
-        console.print(f"cancelled {out['cancelled']}, kept {out['kept']}")
+        console.print(
+            f"cancelled {out['cancelled']}, kept {out['kept']}, reduced to the part done "
+            f"{out['reduced']} (refusals: {out['refusals']})"
+        )
         _schedule(shown)
 
 

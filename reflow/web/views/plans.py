@@ -1,5 +1,6 @@
 """Plans: create one from a demand, see its schedule as a timeline and its commitments with
-provider, status and what is late or at risk (``reflow.plan.service``)."""
+provider, status, what is late or at risk and each provider's answer; a provider signed in
+accepts or refuses its commitments here (``reflow.plan.service``)."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def routes(web: Web) -> list[Route]:
             return listing(request, field_errors(exc, INPUTS), form, REFUSED)
         return web.redirect(f"/plans/{out['plan']}")
 
-    async def plan(request: Request) -> Response:
+    def detail(request: Request, errors: dict[str, str], status: int = 200) -> Response:
         try:
             p = service.progress(store, request.path_params["id"])
         except NotFound as exc:
@@ -69,10 +70,31 @@ def routes(web: Web) -> list[Route]:
         for c in p["loose"]:
             c["providerName"] = name_of(store, c["provider"]) or c["provider"][:10]
         chart = gantt.bars(p["processes"], p.get("due"), p.get("asOf"))
-        return web.page(request, "plan.html", p=p, chart=chart, specName=name_of(store, p["spec"]))
+        return web.page(
+            request, "plan.html", status, p=p, chart=chart, errors=errors,
+            specName=name_of(store, p["spec"]),
+        )  # fmt: skip
+
+    async def plan(request: Request) -> Response:
+        return detail(request, {})
+
+    async def answer(request: Request) -> Response:
+        """The provider of a commitment accepts or refuses it."""
+        form = await request.form()
+        cid, note = str(form.get("commitment") or ""), str(form.get("note") or "") or None
+        try:
+            user = web.sessions.require(request, str(form.get("csrf") or ""))
+            if form.get("answer") == "accept":
+                service.accept(web.node, user.key, cid, note)
+            else:
+                service.refuse(web.node, user.key, cid, note)
+        except ReflowError as exc:
+            return detail(request, field_errors(exc, ["commitment", "note"]), REFUSED)
+        return web.redirect(f"/plans/{request.path_params['id']}")
 
     return [
         Route("/plans", page, methods=["GET"]),
         Route("/plans", create, methods=["POST"]),
         Route("/plans/{id}", plan, methods=["GET"]),
+        Route("/plans/{id}/answer", answer, methods=["POST"]),
     ]
