@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from support import World, qty
 
 from reflow.errors import AuthorisationError, RuleViolation
 from reflow.store.digest import state_digest
+from reflow.vf.event import parse_event
 
 
 def _bale(world: World, who: str, kg: int = 10, place: str | None = None) -> str:
@@ -112,3 +115,30 @@ def test_quantities_stay_in_a_sane_range(world: World, value: str) -> None:
         )
     assert err.value.rule == "quantity-range"
     assert err.value.field == "event.resourceQuantity.hasNumericalValue"
+
+
+@pytest.mark.parametrize(
+    ("event", "field", "rule"),
+    [
+        ({"action": "juggle", "provider": "a", "receiver": "a", "inputOf": 5},
+         "event.action", "vf-action"),
+        ({"action": "raise", "provider": "", "receiver": "a", "inputOf": 5},
+         "event.provider", "type"),
+        ({"action": "raise", "provider": "a", "receiver": "a", "hasEnd": "soon", "note": 3},
+         "event.hasEnd", "datetime"),
+        ({"action": "raise", "provider": "a", "receiver": "a", "inputOf": [],
+          "resourceQuantity": {"hasNumericalValue": "x", "hasUnit": "om2:kilogram"}},
+         "event.resourceQuantity.hasNumericalValue", "decimal-string"),
+        ({"action": "raise", "provider": "a", "receiver": "a", "outputOf": " ", "image": 1},
+         "event.outputOf", "type"),
+        ({"provider": "a", "receiver": 7}, "event.action", "required"),
+    ],
+    ids=["action-first", "provider-before-inputOf", "times-before-note",
+         "quantities-before-references", "outputOf-before-image", "missing-action-first"],
+)  # fmt: skip
+def test_an_event_with_several_faults_always_gets_the_same_first_error(
+    event: dict[str, Any], field: str, rule: str
+) -> None:
+    with pytest.raises(RuleViolation) as err:
+        parse_event(event)
+    assert (err.value.field, err.value.rule) == (field, rule)

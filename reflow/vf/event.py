@@ -6,6 +6,7 @@ checked before any state is read, so malformed input is refused with the field i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -113,13 +114,31 @@ def _check_time(v: str, key: str, where: str) -> None:
         ) from None
 
 
-# Event fields that hold one id or text, and those that hold a list of them.
-_STRING_FIELDS = EVENT_FIELDS - {
-    "resourceQuantity", "effortQuantity", "resourceMetadata", "exchangeOf",
-    "resourceClassifiedAs", "fulfills", "satisfies", "settles",
-}  # fmt: skip
-_LIST_FIELDS = ("resourceClassifiedAs", "fulfills", "satisfies", "settles")
+# Event fields checked as one id or text, and those checked as a list of them.
+_STRING_FIELDS = frozenset(
+    {
+        "action", "provider", "receiver", "inputOf", "outputOf", "resourceInventoriedAs",
+        "toResourceInventoriedAs", "resourceConformsTo", "hasBeginning", "hasEnd",
+        "hasPointInTime", "atLocation", "toLocation", "state", "note", "corrects",
+        "realizationOf", "triggeredBy", "agreedIn", "image",
+    }
+)  # fmt: skip
+_LIST_FIELDS = ("fulfills", "satisfies", "settles")
 _TIME_FIELDS = ("hasBeginning", "hasEnd", "hasPointInTime")
+
+
+def _required_from(get: Callable[[str], Any], key: str, where: str) -> str:
+    v = get(key)
+    if v is None:
+        raise RuleViolation(f"{key} is required", field=f"{where}.{key}", rule="required")
+    return v  # type: ignore[no-any-return]
+
+
+def _time_from(get: Callable[[str], Any], key: str, where: str) -> str | None:
+    v = get(key)
+    if v is not None:
+        _check_time(v, key, where)
+    return v  # type: ignore[no-any-return]
 
 
 def _strings_are_fine(body: dict[str, Any]) -> bool:
@@ -136,7 +155,7 @@ def parse_event(body: Any, where: str = "event") -> EventInput:
     Refusals come in a fixed order (unknown fields, action, provider, receiver, times,
     quantities, lists, the other references), so an event with several faults always gets the
     same first error. The string fields are checked in one pass first; only a body that fails
-    it is walked field by field, in that order, to find the error to report.
+    it has each string field checked where it is read, to report the first fault in order.
     """
     if not isinstance(body, dict):
         raise RuleViolation("an event must be an object", field=where, rule="type")
@@ -147,21 +166,22 @@ def parse_event(body: Any, where: str = "event") -> EventInput:
             field=f"{where}.{sorted(unknown)[0]}",
             rule="known-fields",
         )
-    if not _strings_are_fine(body):
-        _refuse_strings_in_order(body, where)
-    get = body.get
-    for key in ("action", "provider", "receiver"):
-        if get(key) is None:
-            raise RuleViolation(f"{key} is required", field=f"{where}.{key}", rule="required")
-        if key == "action":
-            try:
-                action = get_action(body["action"])
-            except RuleViolation as exc:  # get_action names "action"; here the event's field
-                raise RuleViolation(exc.message, field=f"{where}.action", rule=exc.rule) from None
-    begin, end, point = get("hasBeginning"), get("hasEnd"), get("hasPointInTime")
-    for key, v in zip(_TIME_FIELDS, (begin, end, point), strict=True):
-        if v is not None:
-            _check_time(v, key, where)
+    if _strings_are_fine(body):
+        get = body.get
+    else:
+
+        def get(key: str) -> Any:
+            return _str(body, key, where)
+
+    action_id = get("action")
+    if action_id is None:
+        raise RuleViolation("action is required", field=f"{where}.action", rule="required")
+    try:
+        action = get_action(action_id)
+    except RuleViolation as exc:  # get_action names "action"; here it is the event's field
+        raise RuleViolation(exc.message, field=f"{where}.action", rule=exc.rule) from None
+    provider, receiver = (_required_from(get, key, where) for key in ("provider", "receiver"))
+    begin, end, point = (_time_from(get, key, where) for key in _TIME_FIELDS)
     if point is not None and (begin is not None or end is not None):
         raise RuleViolation(
             "give either hasPointInTime or hasBeginning/hasEnd, not both",
@@ -172,26 +192,23 @@ def parse_event(body: Any, where: str = "event") -> EventInput:
         raise RuleViolation(
             "hasEnd is before hasBeginning", field=f"{where}.hasEnd", rule="time-order"
         )
-    rq = get("resourceQuantity")
-    eq = get("effortQuantity")
+    rq = body.get("resourceQuantity")
+    eq = body.get("effortQuantity")
     resource_quantity = Measure.from_vf(rq, f"{where}.resourceQuantity") if rq is not None else None
     effort_quantity = Measure.from_vf(eq, f"{where}.effortQuantity") if eq is not None else None
-    classified: tuple[str, ...] = ()
     for key in _LIST_FIELDS:
         if key in body:
-            listed = _str_list(body, key, where)
-            if key == "resourceClassifiedAs":
-                classified = listed
-    return EventInput(
+            _str_list(body, key, where)
+    ev = EventInput(
         action=action,
-        provider=body["provider"],
-        receiver=body["receiver"],
+        provider=provider,
+        receiver=receiver,
         input_of=get("inputOf"),
         output_of=get("outputOf"),
         resource_inventoried_as=get("resourceInventoriedAs"),
         to_resource_inventoried_as=get("toResourceInventoriedAs"),
         resource_conforms_to=get("resourceConformsTo"),
-        resource_classified_as=classified,
+        resource_classified_as=_str_list(body, "resourceClassifiedAs", where),
         resource_quantity=resource_quantity,
         effort_quantity=effort_quantity,
         to_location=get("toLocation"),
@@ -200,22 +217,9 @@ def parse_event(body: Any, where: str = "event") -> EventInput:
         corrects=get("corrects"),
         body=body,
     )
-
-
-def _refuse_strings_in_order(body: dict[str, Any], where: str) -> None:
-    """Raise the first error among the fields, in the order ``parse_event`` reports them."""
-    get_action(_required(body, "action", where)) if body.get("action") is None else None
-    for key in ("provider", "receiver"):
-        _required(body, key, where)
-    for key in _TIME_FIELDS:
-        _time(body, key, where)
-    for key in (
-        "inputOf", "outputOf", "resourceInventoriedAs", "toResourceInventoriedAs",
-        "resourceConformsTo", "toLocation", "atLocation", "state", "corrects", "note",
-        "realizationOf", "triggeredBy", "agreedIn", "inScopeOf", "image",
-    ):  # fmt: skip
-        _str(body, key, where)
-    _str(body, "action", where)
+    for key in ("note", "realizationOf", "triggeredBy", "agreedIn", "image"):
+        get(key)
+    return ev
 
 
 def parse_new_resource(body: Any, where: str = "newInventoriedResource") -> NewResource | None:
