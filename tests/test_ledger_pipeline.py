@@ -49,3 +49,24 @@ def test_a_forged_record_inside_a_pipelined_batch_is_refused_alone(
     assert receipts[-1].error is not None and receipts[-1].error.field == "sig"
     assert all(r.status in ("applied", "rejected") for r in receipts[:-1])
     assert not store.has_record(record_from_dict(forged).hash)
+
+
+def test_the_quick_gil_handover_lasts_only_while_a_pipelined_batch_runs(
+    workload: list[dict[str, object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setattr(ledger_module, "CHUNK", 200)
+    seen: list[float] = []
+    judge = Ledger._judge
+
+    def spy(self: Ledger, *args: object, **kwargs: object) -> object:
+        seen.append(sys.getswitchinterval())
+        return judge(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Ledger, "_judge", spy)
+    before = sys.getswitchinterval()
+    Ledger(SqlStore.open(f"sqlite:///{tmp_path / 'a.sqlite'}"), NETWORK).append_many(workload)
+    quick = min(before, ledger_module.PIPELINE_SWITCH_INTERVAL)
+    assert seen and all(v == pytest.approx(quick, rel=1e-3) for v in seen)
+    assert sys.getswitchinterval() == before

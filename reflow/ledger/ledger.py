@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -57,6 +58,35 @@ def _few_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*old)
+
+
+_SWITCH_LOCK = threading.Lock()
+_switch_users = 0
+_switch_saved = 0.0
+# How soon a thread waiting for the GIL gets it during a pipelined batch. The verify and commit
+# threads spend most of their time in C with the GIL released (libsodium, SQLite), but SQLite
+# re-takes it after every row it writes; behind the judging thread each re-take waited the
+# default 5 ms. Measured at 20k records: about 1.3x the ingest rate with 0.1 ms.
+PIPELINE_SWITCH_INTERVAL = 0.0001
+
+
+@contextmanager
+def _quick_gil_handover() -> Iterator[None]:
+    """Lower the interpreter's switch interval while any pipelined batch runs (process-wide,
+    counted, so overlapping batches restore it only when the last one ends)."""
+    global _switch_users, _switch_saved
+    with _SWITCH_LOCK:
+        if _switch_users == 0:
+            _switch_saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_saved, PIPELINE_SWITCH_INTERVAL))
+        _switch_users += 1
+    try:
+        yield
+    finally:
+        with _SWITCH_LOCK:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_saved)
 
 
 Status = Literal["applied", "duplicate", "rejected", "equivocation", "missing-deps"]
@@ -131,7 +161,7 @@ class Ledger:
         with self.lock:
             if len(items) > CHUNK and self.verify and getattr(self.store, "concurrent", False):
                 self.store.refresh()
-                with _few_collections():
+                with _few_collections(), _quick_gil_handover():
                     return self._pipelined(items)
             for attempt in range(3):
                 self.store.refresh()
