@@ -9,6 +9,8 @@ from decimal import Decimal
 from itertools import pairwise
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reflow.plan.assign import Item, Load, WorkNeed, solve
 from reflow.plan.data import Offer, Vehicle
@@ -116,18 +118,36 @@ def test_a_persons_offers_of_two_skills_share_one_time() -> None:
 
 def test_a_persons_existing_commitments_are_kept_free() -> None:
     """The sorter is booked from 10:00 to 14:00 by another plan: a 6-hour need in 08:00–16:00
-    gets one block (a person works on a process in one stretch) in a free 2 hours; 4 are short."""
+    gets the 4 free hours, in two stretches around the booking; 2 are short."""
     need = _window_need(1, "6", T0, 8)
     busy = {"agent-sara": [(T0 + timedelta(hours=2), T0 + timedelta(hours=6))]}
     res = solve([need], [_offer("sara", "40", 52.371)], [], [], busy=busy)
-    [a] = res.work["n1"]
-    before, after = T0 + timedelta(hours=2), T0 + timedelta(hours=6)
-    assert a.hours == 2 and (a.ends <= before or a.begins >= after)
-    assert res.short == {"n1": Decimal(4)}
+    assert [(a.begins, a.ends) for a in res.work["n1"]] == [
+        (T0, T0 + timedelta(hours=2)),
+        (T0 + timedelta(hours=6), T0 + timedelta(hours=8)),
+    ]
+    assert res.short == {"n1": Decimal(2)}
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_the_same_inputs_give_the_same_assignment(workers: int) -> None:
+def test_work_is_laid_out_by_deadline_and_never_overlaps() -> None:
+    """Three processes with nested windows for one person with 24 hours: the urgent one first,
+    the others around it, every stretch inside its own window, all 14 hours placed."""
+    needs = [
+        _window_need(1, "6", T0, 12),
+        _window_need(2, "4", T0 + timedelta(hours=2), 4),
+        _window_need(3, "4", T0 + timedelta(hours=1), 14),
+    ]
+    res = solve(needs, [_offer("sara", "24", 52.371)], [], [])
+    blocks = _blocks(res, "agent-sara")
+    assert _disjoint(blocks) and not res.short
+    assert sum((e - b for b, e in blocks), timedelta()) == timedelta(hours=14)
+    for n in needs:
+        assert all(n.begins <= a.begins and a.ends <= n.ends for a in res.work[n.id])
+    [urgent] = res.work["n2"]
+    assert (urgent.begins, urgent.ends) == (T0 + timedelta(hours=2), T0 + timedelta(hours=6))
+
+
+def test_the_same_inputs_give_the_same_assignment() -> None:
     """A fixed seed and a deterministic budget: twice the same answer, even a starved one."""
     needs = [_window_need(i, "3", T0 + timedelta(hours=i % 5), 6) for i in range(40)]
     offers = [_offer(f"o{i}", "16", 52.30 + i / 997) for i in range(15)]
@@ -135,7 +155,7 @@ def test_the_same_inputs_give_the_same_assignment(workers: int) -> None:
     vans = [Vehicle(f"van{i}", f"d{i}", Decimal(300), 52.37 + i / 50, 4.91) for i in range(3)]
 
     def run() -> tuple:
-        res = solve(needs, offers, loads, vans, seconds=0.05, workers=workers)
+        res = solve(needs, offers, loads, vans, seconds=0.05)
         work = sorted(
             (n, a.offer.intent, a.hours, a.begins, a.ends)
             for n, got in res.work.items()
@@ -145,3 +165,37 @@ def test_the_same_inputs_give_the_same_assignment(workers: int) -> None:
         return res.status, res.objective, work, carried, sorted(res.short.items())
 
     assert run() == run()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.integers(1, 24), st.integers(1, 12)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.lists(st.tuples(st.integers(0, 60), st.integers(1, 6)), max_size=3),
+)
+def test_whatever_the_windows_and_bookings_nobody_is_in_two_places(
+    raw_needs: list[tuple[int, int, int]], raw_busy: list[tuple[int, int]]
+) -> None:
+    """Needs (start hour, window hours, hours), three sorters (one of them with two offers and
+    bookings): every stretch lies in its need's window, no two stretches of one person overlap
+    nor meet a booking, and the hours placed plus the hours short are the need."""
+    offers = [
+        Offer(f"o{i}", f"p{i}", "sorting", set(), Decimal(30), T0, None, 52.37 + i / 100, 4.9)
+        for i in range(3)
+    ] + [Offer("o3", "p0", "sorting", set(), Decimal(10), T0, None, 52.37, 4.9)]
+    needs = [
+        _window_need(i, str(hours), T0 + timedelta(hours=start), span, skill="sorting")
+        for i, (start, span, hours) in enumerate(raw_needs)
+    ]
+    booked = [(T0 + timedelta(hours=b), T0 + timedelta(hours=b + d)) for b, d in raw_busy]
+    res = solve(needs, offers, [], [], busy={"p0": booked}, seconds=1.0)
+    for person in ("p0", "p1", "p2"):
+        assert _disjoint(_blocks(res, person))
+    assert all(e <= b2 or e2 <= b for b, e in _blocks(res, "p0") for b2, e2 in booked)
+    for n in needs:
+        got = res.work.get(n.id, [])
+        assert all(n.begins <= a.begins < a.ends <= n.ends for a in got)
+        assert sum(a.hours for a in got) + res.short.get(n.id, Decimal(0)) == n.hours

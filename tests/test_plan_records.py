@@ -93,18 +93,17 @@ def test_only_the_plans_author_revises_it(lite: Node) -> None:
     assert (err.value.field, err.value.rule) == ("body.plan", "plan-author")
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_the_same_inputs_give_the_same_plan_record(node: Node, workers: int) -> None:
+def test_the_same_inputs_give_the_same_plan_record(node: Node) -> None:
     """The solver runs on a fixed seed and a deterministic budget, and its wall time is only
     reported: planning twice from the same state drafts the same record body, and the record
     signed is that body."""
     s, ids = textile(node)
     args = (node, s.keys[s.coord], ids["panel"], qty(50, "om2:one"), NOW + timedelta(days=10))
-    first, _ = service.draft_plan(*args, s.hub, now=NOW, workers=workers)
-    second, _ = service.draft_plan(*args, s.hub, now=NOW, workers=workers)
+    first, _ = service.draft_plan(*args, s.hub, now=NOW)
+    second, _ = service.draft_plan(*args, s.hub, now=NOW)
     assert first == second
     assert "seconds" not in json.dumps(first)
-    out = service.plan_from_demand(*args, s.hub, now=NOW, publish=False, workers=workers)
+    out = service.plan_from_demand(*args, s.hub, now=NOW, publish=False)
     assert float(out["solver"]["seconds"]) >= 0 and set(out["phases"]) >= {"assign", "record"}
     record = node.store.get_record(service.show(node.store, out["plan"])["record"])
     assert record is not None and record.body == first

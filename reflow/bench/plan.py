@@ -286,7 +286,6 @@ def run(
                 world["hub"],
                 now=NOW,
                 seconds=seconds,
-                workers=2,
             )
             total = time.perf_counter() - t0
             shown = service.show(node.store, out["plan"])

@@ -2,15 +2,15 @@
 
 Two CP-SAT models (OR-Tools) for a whole plan, solved one after the other, each with half the
 budget, since work and transport share no constraint: ``work_model`` (hours of people's offers,
-in blocks of time that never overlap for one person) and ``load_model`` (loads within vehicles'
-capacity). The status reported is the worse of the two. Each model's greedy answer is its hint;
-if the solver finds nothing better in its budget, the greedy answer stands and the status says
-so: ``FEASIBLE (greedy)``. The objective, in order of weight: uncovered hours and dropped loads
-(they become market requests), lateness (an offer whose window opens after the process should
-begin), then kilometres travelled.
+in stretches of time that never overlap for one person) and ``load_model`` (loads within
+vehicles' capacity). The status reported is the worse of the two. Each model's greedy
+answer is its hint; if the solver finds nothing better in its budget, the greedy answer stands
+and the status says so: ``FEASIBLE (greedy)``. The objective, in order of weight: uncovered
+hours and dropped loads (they become market requests), lateness (an offer whose window opens
+after the process should begin), then kilometres travelled.
 
 The same inputs give the same assignment: the solver runs with a fixed seed, searches
-deterministically (one worker, or interleaved workers) and stops on a *deterministic* time
+deterministically (one worker) and stops on a *deterministic* time
 budget (``max_deterministic_time``, work units that do not depend on the machine's load). Wall
 time is only a generous safety net, reported by the caller, never recorded in a plan.
 """
@@ -18,6 +18,7 @@ time is only a generous safety net, reported by the caller, never recorded in a 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -47,7 +48,8 @@ WALL_FACTOR = 10  # the wall-clock safety net, in multiples of the deterministic
 
 @dataclass(slots=True)
 class Assignment:
-    """Hours of one need done under one offer, in one block of time."""
+    """Hours of one need done under one offer, in one stretch of time (work under one offer
+    may come in several stretches, around the person's other work)."""
 
     offer: Offer
     hours: Decimal
@@ -77,48 +79,36 @@ def solve(
     *,
     busy: dict[str, list[tuple[datetime, datetime]]] | None = None,
     seconds: float = 4.0,
-    workers: int = 1,
 ) -> Result:
     """``busy``: per agent, the blocks of time its live commitments already book."""
     wm = work_model.build(needs, offers, busy or {})
     lm = load_model.build(loads, vehicles)
     start = time.perf_counter()
-    ws, wstatus = _run(wm.model, seconds / 2, workers)
-    ts, tstatus = _run(lm.model, seconds / 2, workers)
+    wstatus, wval, stretches, wcost = _solve_work(wm, seconds / 2)
+    ts, tstatus = _run(lm.model, seconds / 2)
     ok = (cp_model.OPTIMAL, cp_model.FEASIBLE)
     # A solution found in too small a budget may be worse than the greedy one: keep the better.
-    if wstatus == cp_model.FEASIBLE and ws.objective_value > _cost(wm.model, wm.hint):
-        wstatus = cp_model.UNKNOWN
     if tstatus == cp_model.FEASIBLE and ts.objective_value > _cost(lm.model, lm.hint):
         tstatus = cp_model.UNKNOWN
     worst = max((wstatus, tstatus), key=lambda st: (st not in ok, st != cp_model.OPTIMAL))
-    out = Result(ws.status_name(worst), 0.0, time.perf_counter() - start)
+    out = Result(ts.status_name(worst), 0.0, time.perf_counter() - start)
     out.candidates = {**wm.candidates, **lm.candidates}
     if worst not in ok:
         out.status = "FEASIBLE (greedy)"
 
-    def wval(var: Any) -> int:
-        return int(ws.value(var)) if wstatus in ok else wm.hint[var.index]
-
     def tval(var: Any) -> int:
         return int(ts.value(var)) if tstatus in ok else lm.hint[var.index]
 
-    out.objective = (ws.objective_value if wstatus in ok else _cost(wm.model, wm.hint)) + (
-        ts.objective_value if tstatus in ok else _cost(lm.model, lm.hint)
-    )
+    out.objective = wcost + (ts.objective_value if tstatus in ok else _cost(lm.model, lm.hint))
     for n in needs:
         got = []
         for p in wm.pairs[n.id]:
-            v = wval(p.h)
-            if v <= 0:
+            if wval(p.h) <= 0:
                 continue
-            if p.start is None:
-                tick = p.lo
-            else:
-                tick = wval(p.start) if wstatus in ok else wm.starts[p.h.index]
-            got.append(
-                Assignment(p.offer, Decimal(v) / 10, p.km, p.late, wm.at(tick), wm.at(tick + v))
-            )
+            for b, e in stretches[p.h.index]:
+                got.append(
+                    Assignment(p.offer, Decimal(e - b) / 10, p.km, p.late, wm.at(b), wm.at(e))
+                )
             out.lateness_hours = max(out.lateness_hours, p.late)
         out.work[n.id] = got
         left_over = Decimal(wval(wm.short[n.id])) / 10
@@ -130,17 +120,34 @@ def solve(
     return out
 
 
+def _solve_work(
+    wm: work_model.WorkModel, budget: float
+) -> tuple[Any, Callable[[Any], int], dict[int, list[tuple[int, int]]], float]:
+    """(status, value of a variable, stretches per block, objective): the solver's answer laid
+    out in time, or the greedy one if the solver finds nothing better within the budget."""
+    greedy = _cost(wm.model, wm.hint)
+    solver, status = _run(wm.model, budget)
+    if status == cp_model.OPTIMAL or (
+        status == cp_model.FEASIBLE and solver.objective_value <= greedy
+    ):
+
+        def value(var: Any) -> int:
+            return int(solver.value(var))
+
+        return status, value, work_model.place(wm, value), solver.objective_value
+    return cp_model.UNKNOWN, lambda var: wm.hint[var.index], wm.blocks, greedy
+
+
 def _cost(model: cp_model.CpModel, values: dict[int, int]) -> float:
     obj = model.proto.objective
     return obj.offset + sum(c * values.get(v, 0) for v, c in zip(obj.vars, obj.coeffs, strict=True))
 
 
-def _run(model: cp_model.CpModel, seconds: float, workers: int) -> tuple[cp_model.CpSolver, Any]:
+def _run(model: cp_model.CpModel, seconds: float) -> tuple[cp_model.CpSolver, Any]:
     solver = cp_model.CpSolver()
     params = solver.parameters
     params.max_deterministic_time = seconds
     params.max_time_in_seconds = max(WALL_FACTOR * seconds, 1.0)
     params.random_seed = SEED
-    params.num_workers = max(1, workers)
-    params.interleave_search = workers > 1  # deterministic with several workers
+    params.num_workers = 1  # one search, in one order (interleaved workers: 8× slower here)
     return solver, solver.solve(model)

@@ -236,7 +236,6 @@ def _work(d: Draft, ex: Explosion, res: Result, planner: str) -> None:
                                 iso(o.begins) if o.begins else None,
                                 iso(o.ends) if o.ends else None,
                             ],
-                            "block": [iso(a.begins), iso(a.ends)],
                             "recipeFlow": f.id,
                             "alternatives": others,
                         },

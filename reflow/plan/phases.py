@@ -46,7 +46,6 @@ def run(
     *,
     revising: Revising | None = None,
     seconds: float,
-    workers: int,
     with_demand: bool,
 ) -> tuple[Draft, dict[str, Any], dict[str, float]]:
     """The draft, the summary a record keeps, and the wall time of each phase (not kept)."""
@@ -80,7 +79,6 @@ def run(
         data.vehicles,
         busy=data.busy,
         seconds=seconds,
-        workers=workers,
     )
     t["solver"] = res.seconds  # wall time: for the output, never for the record
     t["assign"] = time.perf_counter() - t0

@@ -88,7 +88,6 @@ def draft_plan(
     radius_km: float = 50.0,
     now: datetime | None = None,
     seconds: float = 4.0,
-    workers: int = 1,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The body of the ``plan.create`` record (before requests are published) and what only
     the output reports (wall times). Nothing is recorded; the same inputs give the same body."""
@@ -98,9 +97,7 @@ def draft_plan(
         raise RuleViolation("due is required", field="due", rule="required")
     now = _now(now)
     demand = Demand(spec, m.value, m.unit, when, place, receiver or key.public, radius_km)
-    d, summary, t = phases.run(
-        node, demand, key.public, now, seconds=seconds, workers=workers, with_demand=True
-    )
+    d, summary, t = phases.run(node, demand, key.public, now, seconds=seconds, with_demand=True)
     summary["requests"] = []
     body = {
         "plan": {"name": name or f"plan for {spec[:12]}", "due": iso(when)},
@@ -134,12 +131,11 @@ def plan_from_demand(
     now: datetime | None = None,
     publish: bool = True,
     seconds: float = 4.0,
-    workers: int = 1,
 ) -> dict[str, Any]:
     """Plan the supply of ``quantity`` of ``spec`` to ``receiver`` at ``place`` by ``due``."""
     body, run = draft_plan(
         node, key, spec, quantity, due, place, receiver, name=name, radius_km=radius_km,
-        now=now, seconds=seconds, workers=workers,
+        now=now, seconds=seconds,
     )  # fmt: skip
     t = run["phases"]
     t0 = time.perf_counter()
@@ -186,7 +182,6 @@ def replan(
     now: datetime | None = None,
     publish: bool = True,
     seconds: float = 4.0,
-    workers: int = 1,
 ) -> dict[str, Any]:
     """Keep what is done and what still stands, reduce what is partly done to the part done,
     and plan the rest again (refused commitments to others, or to the market)."""
@@ -206,7 +201,7 @@ def replan(
     )
     revising = phases.Revising(rv.exclude, rv.credits, rv.fixed, rv.refused)
     d, summary, t = phases.run(
-        node, demand, key.public, now, revising=revising, seconds=seconds, workers=workers,
+        node, demand, key.public, now, revising=revising, seconds=seconds,
         with_demand=False,
     )  # fmt: skip
     cancel = settle(rv, d)
