@@ -13,9 +13,11 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     GraphQLError,
@@ -47,6 +49,7 @@ from reflow.api.auth import (
 )
 from reflow.api.context import RequestContext
 from reflow.api.error_shape import error_body, graphql_error, reflow_error
+from reflow.api.execution import PlainExecutor, SharedPlans, has_directives, never_awaitable
 from reflow.api.limits import LIMITS, Limits, check_document, has_nul, no_nul
 from reflow.api.loaders import Loaders
 from reflow.api.nodes import unit_node
@@ -64,6 +67,14 @@ class BodyTooLarge(Exception):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A query parsed, limited and validated once, with what its executions share."""
+
+    doc: DocumentNode
+    shared: SharedPlans | None
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -79,11 +90,22 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        status_code=status,
-        media_type="application/json",
-    )
+    """Every JSON answer of the app (GraphQL and the plain endpoints alike) through orjson;
+    what orjson cannot encode (integers beyond 64 bits) through the standard library."""
+    try:
+        content = orjson.dumps(body)
+    except TypeError:
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(content, status_code=status, media_type="application/json")
+
+
+def _parse(body: bytes) -> Any:
+    """The request's JSON: orjson, or the standard library for what only it accepts (lone
+    surrogates, NaN, huge integers), so that those get the same answers as before."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
 
 
 class GraphQLEndpoint:
@@ -93,7 +115,7 @@ class GraphQLEndpoint:
         self.metrics = metrics
         self.schema = build_schema()
         self.writer = GroupWriter(node)
-        self.documents: OrderedDict[str, DocumentNode | dict[str, Any]] = OrderedDict()
+        self.documents: OrderedDict[str, Prepared | dict[str, Any]] = OrderedDict()
         # Answers to reads, tagged with the log position they were computed at. The
         # projections change only when the log grows, so an answer is still exact while the
         # position is the same; one cheap read of the position validates it.
@@ -105,7 +127,7 @@ class GraphQLEndpoint:
             pos = conn.exec_driver_sql("SELECT max(pos) FROM records").scalar()
         return int(pos or 0)
 
-    def document(self, query: str) -> DocumentNode | dict[str, Any]:
+    def document(self, query: str) -> Prepared | dict[str, Any]:
         """The parsed, limited and validated document, or the error body (both cached)."""
         cached = self.documents.get(query)
         if cached is not None:
@@ -115,10 +137,10 @@ class GraphQLEndpoint:
             doc = parse(query)
             check_document(doc, self.limits)
             errors = validate(self.schema, doc)
-            result: DocumentNode | dict[str, Any] = (
+            result: Prepared | dict[str, Any] = (
                 {"errors": [graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]}
                 if errors
-                else doc
+                else Prepared(doc, None if has_directives(doc) else SharedPlans())
             )
         except GraphQLError as err:
             result = {"errors": [graphql_error(err, "GRAPHQL_PARSE_FAILED")]}
@@ -152,7 +174,7 @@ class GraphQLEndpoint:
             msg = f"the body is larger than {self.limits.max_body_bytes} bytes"
             return _json(error_body("BODY_TOO_LARGE", msg, rule="max-body"), 413)
         try:
-            payload = json.loads(body)
+            payload = _parse(body)
         except (ValueError, UnicodeDecodeError):
             return _json(error_body("BAD_REQUEST", "the body is not JSON", rule="json"), 400)
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
@@ -170,9 +192,10 @@ class GraphQLEndpoint:
             signer = request_signer(request.headers, body)
         except Unauthenticated as exc:
             return _json({"errors": [reflow_error(exc)]}, 401)
-        doc = self.document(payload["query"])
-        if isinstance(doc, dict):
-            return _json(doc, 400)
+        prepared = self.document(payload["query"])
+        if isinstance(prepared, dict):
+            return _json(prepared, 400)
+        doc = prepared.doc
         op = get_operation_ast(doc, op_name)
         if op is None:
             msg = "name the operation to run (operationName)"
@@ -203,7 +226,8 @@ class GraphQLEndpoint:
             try:
                 return execute(
                     self.schema, doc, context_value=ctx, variable_values=variables,
-                    operation_name=op_name,
+                    operation_name=op_name, executor_class=PlainExecutor,
+                    is_awaitable=never_awaitable, shared=None if writes else prepared.shared,
                 )  # fmt: skip
             finally:
                 ctx.loaders.close()

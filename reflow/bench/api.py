@@ -7,8 +7,9 @@ through GraphQL (as clients do, so answers still valid at the current log positi
 result cache), through GraphQL with ``cache-control: no-cache`` (every query executed), and
 through the plain JSON endpoint ``/resource/{id}.json`` that reads the same rows with the same
 loaders and no cache: that endpoint is the ceiling, and the ratios of the throughputs are what
-GraphQL costs. Last, the clients record signed events (``raise``) to
-measure signed writes per second.
+GraphQL costs. The three read phases are taken in turn, in slices of about two seconds, so that
+a machine shared with other work loads them alike. Last, the clients record signed events
+(``raise``) to measure signed writes per second.
 """
 
 from __future__ import annotations
@@ -162,10 +163,11 @@ class Connection:
             self.writer.close()
 
 
-async def load(
+async def _drive(
     host: str, port: int, concurrency: int, seconds: float, make: Any, rng: random.Random
-) -> dict[str, Any]:
-    """``concurrency`` clients, one connection each, send requests made by ``make``."""
+) -> tuple[list[float], float, int]:
+    """``concurrency`` clients, one connection each, send requests made by ``make``; the
+    latencies, the seconds it took and the number of failed answers."""
     latencies: list[float] = []
     errors = 0
     stop = time.perf_counter() + seconds
@@ -186,7 +188,38 @@ async def load(
 
     start = time.perf_counter()
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
-    return summary(latencies, time.perf_counter() - start, errors)
+    return latencies, time.perf_counter() - start, errors
+
+
+async def load(
+    host: str, port: int, concurrency: int, seconds: float, make: Any, rng: random.Random
+) -> dict[str, Any]:
+    """One phase of ``seconds``: throughput and latencies."""
+    return summary(*await _drive(host, port, concurrency, seconds, make, rng))
+
+
+async def interleaved(
+    host: str,
+    port: int,
+    concurrency: int,
+    seconds: float,
+    phases: dict[str, Any],
+    rng: random.Random,
+    rounds: int,
+) -> dict[str, dict[str, Any]]:
+    """Each phase for ``seconds`` in all, in ``rounds`` slices taken in turn.
+
+    The machine is shared: a phase run after another may meet a different load. Taking the
+    phases in turn, slice by slice, exposes them to the same conditions, so their ratios
+    compare like with like.
+    """
+    taken: dict[str, tuple[list[float], float, int]] = {name: ([], 0.0, 0) for name in phases}
+    for _ in range(rounds):
+        for name, make in phases.items():
+            lat, secs, errs = await _drive(host, port, concurrency, seconds / rounds, make, rng)
+            all_lat, all_secs, all_errs = taken[name]
+            taken[name] = (all_lat + lat, all_secs + secs, all_errs + errs)
+    return {name: summary(*got) for name, got in taken.items()}
 
 
 def run(
@@ -264,9 +297,12 @@ async def _measure(
     host = "127.0.0.1"
     await load(host, port, concurrency, min(2.0, seconds), graphql, rng)  # warm up both paths
     await load(host, port, concurrency, min(2.0, seconds), plain, rng)
-    gql = await load(host, port, concurrency, seconds, graphql, rng)
-    uncached = await load(host, port, concurrency, seconds, graphql_uncached, rng)
-    ceiling = await load(host, port, concurrency, seconds, plain, rng)
+    reads = await interleaved(
+        host, port, concurrency, seconds,
+        {"cached": graphql, "uncached": graphql_uncached, "ceiling": plain}, rng,
+        rounds=max(1, round(seconds / 2)),
+    )  # fmt: skip
+    gql, uncached, ceiling = reads["cached"], reads["uncached"], reads["ceiling"]
     writes = await load(host, port, concurrency, seconds, write, rng)
 
     def ratio(a: dict[str, Any]) -> float | None:
