@@ -13,7 +13,7 @@ critical?}; a commitment entry is {key, role, process?, side?: input|output, dat
 fields, explanation, reserve?}. ``process`` names a process by its key in this record (or the id of
 one of the plan's processes); ``reserve`` makes the commitment hold its resourceInventoriedAs
 against other plans. Events fulfil plan commitments through ``fulfills``: the market's policy
-checks them and this module's projector counts them in the shared ``market_fulfilments``.
+checks them and ``fulfilment``'s projector counts them in the shared ``market_fulfilments``.
 """
 
 from __future__ import annotations
@@ -22,22 +22,15 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
 from reflow.errors import AuthorisationError, NotFound, RuleViolation, UnitError
 from reflow.ledger.changes import Changes, VfObject
 from reflow.ledger.context import Context
 from reflow.ledger.kinds import register_kind
-from reflow.ledger.records import Record
 from reflow.market import kinds as _market  # noqa: F401  (fulfilment policy and table)
 from reflow.market.model import norm_time
-from reflow.market.tables import fulfilments
 from reflow.plan import answers as _answers  # noqa: F401  (registers plan.accept/refuse)
+from reflow.plan import fulfilment as _fulfilment  # noqa: F401  (counts plan fulfilments)
 from reflow.plan import recipes as _recipes  # noqa: F401  (registers recipe.define)
-from reflow.plan.tables import commitments as commitment_table
-from reflow.store import sqlstore
 from reflow.store.codec import dec_text
 from reflow.vf.measure import Measure
 from reflow.vf.types import get_type
@@ -392,45 +385,5 @@ def _contents(ctx: Context, body: dict[str, Any], plan_id: str, changes: Changes
             )
 
 
-def project_fulfilments(conn: Connection, rec: Record, changes: Changes) -> None:
-    """Count events fulfilling plan commitments, in the commitment's unit (never fails)."""
-    if rec.kind != "vf.event":
-        return
-    ev = changes.events.get(changes.created.get("EconomicEvent", ""))
-    if ev is None or not ev.body.get("fulfills"):
-        return
-    rows = []
-    for cid in ev.body["fulfills"]:
-        c = conn.execute(
-            select(commitment_table.c.unit, commitment_table.c.action).where(
-                commitment_table.c.id == cid
-            )
-        ).first()
-        if c is None:
-            continue  # a market commitment: the market counts it
-        # Work, and the use of a vehicle, are counted in time; the rest in resource quantity.
-        q = None
-        effort = (ev.effort_quantity, ev.effort_unit)
-        tried = (
-            [effort] if c.action == "work" else [(ev.resource_quantity, ev.resource_unit), effort]
-        )
-        for value, unit in tried:
-            if value is None or unit is None:
-                continue
-            try:
-                q = convert(value, unit, c.unit)
-                break
-            except UnitError:
-                continue
-        if q is None:
-            continue
-        rows.append({"event": ev.id, "commitment": cid, "quantity": dec_text(q), "unit": c.unit})
-    if rows:
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        conn.execute(insert(fulfilments).on_conflict_do_nothing(), rows)
-
-
 register_kind("plan.create", create_plan, "a plan with its processes and commitments")
 register_kind("plan.revise", revise_plan, "re-plan: cancel what is replaced, add the rest")
-if project_fulfilments not in sqlstore.PROJECTORS:
-    sqlstore.PROJECTORS.append(project_fulfilments)
