@@ -120,3 +120,25 @@ def test_a_recipe_that_would_make_a_thing_from_itself_is_left_out_when_another_m
     shown = service.show(node.store, out["plan"])
     assert sorted(p["name"] for p in shown["processes"]) == ["a from b", "b from c"]
     assert [u["spec"] for u in out["unmet"]] == [c]
+
+
+def test_a_revision_goes_on_with_the_recipe_under_way(node: Node) -> None:
+    """Felting was chosen and Fenna accepted her hours. More fibre comes in, so pressing
+    (nearer) would now win a fresh choice; the revision goes on with the felting instead of
+    starting over with the other recipe."""
+    s, ids = textile(node)
+    _felting(s, ids, duration_days=1, wool_kg=300)
+    out, shown = _plan(s, ids, 50)
+    felt = next(p for p in shown["processes"] if p["name"] == "felt panels")
+    [fenna] = [c for c in felt["commitments"] if c["role"] == "work"]
+    service.accept(node, s.keys[fenna["provider"]], fenna["id"])
+    depot = s.agent("Second fibre store", "Organization")
+    s.stock(depot, ids["fibre"], 120, s.place(depot, "depot 2", "52.3900", "4.9010"))
+
+    again = service.replan(node, s.keys[s.coord], out["plan"], now=NOW, publish=False)
+    assert again["recipeChoices"] == [] and again["cancelled"] == 0
+    after = service.show(node.store, out["plan"])
+    names = [p["name"] for p in after["processes"]]
+    assert "felt panels" in names and "press panels" not in names
+    kept = [c for p in after["processes"] for c in p["commitments"] if c["role"] == "work"]
+    assert [c["id"] for c in kept] == [fenna["id"]]

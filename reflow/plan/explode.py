@@ -82,12 +82,14 @@ class Credits:
     recipe flow), work hours or input quantity fulfilled; ``kept``: the same, promised by open
     commitments kept. ``produced``: per recipe process, output fulfilled (in the output flow's
     unit) — what inventory now holds, so the work and inputs that made it are not credited twice.
+    ``under_way``: recipe processes the plan keeps a process of: chosen again over alternatives.
     """
 
     supplies: dict[Key, list[tuple[Decimal, str]]] = field(default_factory=dict)
     done: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     kept: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     produced: dict[str, Decimal] = field(default_factory=dict)
+    under_way: set[str] = field(default_factory=set)  # recipe processes of processes kept
 
     def supplied(self, key: Key, unit: str) -> Decimal:
         total = Decimal(0)
@@ -223,7 +225,10 @@ def explode(
         by = _needed_by(need, planned, due) if key != top else due
         why = None
         producer = cands[0]
-        if len(cands) > 1 and choose is not None:
+        kept = [p for p in cands if p.id in credits.under_way]
+        if kept:  # a recipe under way, or promised, is the one this plan goes on with
+            producer = kept[0]
+        elif len(cands) > 1 and choose is not None:
             producer, why = choose(key, cands, need, by)
             choices.append(why)
         out = producer.output_for(key[0])

@@ -129,6 +129,7 @@ def review(store: Any, state: dict[str, Any]) -> Review:
         p = procs.get(pid)
         if p is not None and p["recipe_process"]:
             rv.fixed[p["recipe_process"]] = (parse_time(p["begins"]), parse_time(p["ends"]))
+            rv.credits.under_way.add(p["recipe_process"])
     return rv
 
 
