@@ -95,6 +95,9 @@ def test_a_refused_commitment_goes_to_another_provider_and_the_rest_stays(node: 
 
     out = service.replan(node, s.keys[s.coord], plan, now=NOW, publish=False)
     assert out["cancelled"] == 1 and out["refusals"] == 1
+    said = next(r for r in node.store.iter_records() if r.kind == "plan.refuse")
+    revised = next(r for r in node.store.iter_records() if r.kind == "plan.revise")
+    assert said.hash in revised.deps  # every node applies the refusal before the revision
     after = service.progress(node.store, plan, now=NOW)
     sorting = sorted(
         (c["provider"] == omar["provider"], c["quantity"], c["answer"], c["id"] == omar["id"])

@@ -59,13 +59,13 @@ def refusals(store: Any, plan_id: str) -> Refusals:
     offers, resources, vehicles, records = set(), set(), set(), []
     with store.engine.connect() as conn:
         rows = conn.execute(
-            select(answers.c.record, commitments)
+            select(answers.c.record.label("refusal"), commitments)
             .join(commitments, commitments.c.id == answers.c.commitment)
             .where(answers.c.plan == plan_id, answers.c.answer == "refused")
             .order_by(answers.c.record)
         ).all()
     for r in rows:
-        records.append(r.record)
+        records.append(r.refusal)
         if r.role == "work" and r.intent:
             offers.add(r.intent)
         elif r.role == "supply" and r.resource:
