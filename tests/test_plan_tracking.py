@@ -3,16 +3,21 @@ re-planning after an agent withdraws keeps what is done and assigns the rest aga
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from plan_scene import NOW, Scene, hours, qty, textile
 
+from reflow.ledger.ledger import Ledger
+from reflow.ledger.records import Record
 from reflow.market import service as market
 from reflow.node import Node
 from reflow.plan import service
 from reflow.store.digest import state_digest
 from reflow.store.rebuild import rebuild
+from reflow.store.sqlstore import SqlStore
 
 
 @pytest.fixture
@@ -151,3 +156,51 @@ def test_the_use_of_the_van_is_fulfilled_in_hours(planned) -> None:
     s.node.submit(s.keys[ids["driver"]], "vf.event", {"event": event})
     after = _find(service.progress(s.node.store, plan, now=NOW), "use", id=use["id"])
     assert after["complete"] and after["fulfilled"] == use["quantity"]
+
+
+@pytest.fixture
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str]:
+    """Fresh, empty databases on the backend the ``node`` of the test runs on."""
+    if request.node.callspec.params["database_url"] == "sqlite":
+        return lambda name: f"sqlite:///{tmp_path / name}.sqlite"
+    factory = request.getfixturevalue("pg_database_factory")
+    return lambda _name: factory()  # type: ignore[no-any-return]
+
+
+def test_work_on_a_commitment_the_planner_cancelled_meanwhile_is_judged_alike_on_every_node(
+    planned, fresh_url: Callable[[str], str]
+) -> None:
+    """Pia records 5 hours of pressing against her commitment while the planner, elsewhere,
+    cancels it. One node hears the work first, another the cancellation first: both accept
+    both records and reach the same state, where the work is counted against the cancelled
+    commitment and the plan shows it as such."""
+    s, ids, plan = planned
+    work = _find(service.progress(s.node.store, plan, now=NOW), "work", provider=ids["presser"])
+    base = list(s.node.store.iter_records())
+    event = {"action": "work", "provider": ids["presser"], "receiver": s.coord,
+             "effortQuantity": hours(5), "inputOf": work["process"],
+             "fulfills": [work["id"]]}  # fmt: skip
+    worked = s.node.sign(s.keys[ids["presser"]], "vf.event", {"event": event})
+    body = {"plan": plan, "plannedAt": "2026-03-02T09:00:00Z", "summary": {},
+            "cancel": [work["id"]], "processes": [], "commitments": []}  # fmt: skip
+    cancel = s.node.sign(s.keys[s.coord], "plan.revise", body)
+
+    def replay(name: str, order: list[Record]) -> tuple[SqlStore, list[str]]:
+        store = SqlStore.open(fresh_url(name))
+        ledger = Ledger(store, s.node.info.network)
+        receipts = [ledger.append_many([r])[0] for r in [*base, *order]][len(base) :]
+        return store, [r.status for r in receipts]
+
+    x, x_said = replay("work-first", [worked, cancel])
+    y, y_said = replay("cancel-first", [cancel, worked])
+    try:
+        assert x_said == y_said == ["applied", "applied"]
+        assert state_digest(x) == state_digest(y)
+        for store in (x, y):
+            state = service.progress(store, plan, now=NOW)
+            assert work["id"] not in {c["id"] for p in state["processes"] for c in p["commitments"]}
+            [gone] = state["cancelled"]
+            assert (gone["id"], gone["fulfilled"], gone["cancelled"]) == (work["id"], "5", True)
+    finally:
+        x.close()
+        y.close()

@@ -5,6 +5,14 @@ that refuses an event claiming to fulfil a commitment it cannot fulfil (unknown 
 other agents, other action, a quantity of another dimension), and a projector that records,
 per event and commitment, the quantity fulfilled in the commitment's unit. Partial fulfilment
 counts; a commitment is fulfilled when the sum reaches its quantity.
+
+An event is judged only on what no other chain's later record changes: that the commitment was
+made (its record is in the event's deps, so every node has it) and its terms (agents, action,
+the dimension of its quantity). Whether it has since been cancelled (``plan.revise``) or deleted
+is deliberately not a rule: that record is on another chain, so a node hearing it first would
+refuse what a node hearing the event first accepted (DESIGN.md, "Records and the network"). The
+event is kept and counted against the cancelled commitment, which the commitment's owner shows
+as such (a plan's progress lists it under ``cancelled``).
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ from reflow.vf.units import compatible, convert
 
 
 def check_fulfils(ctx: Context) -> None:
-    """A policy on ``vf.event``: what an event fulfils must be its own agents' commitment."""
+    """A policy on ``vf.event``: what an event fulfils must be its own agents' commitment (made,
+    cancelled or not: see the module's docstring)."""
     if ctx.record.kind != "vf.event":
         return
     event = ctx.record.body.get("event")
@@ -38,7 +47,7 @@ def check_fulfils(ctx: Context) -> None:
     for i, cid in enumerate(ids):
         where = f"event.fulfills[{i}]"
         c = ctx.view.object(cid) if isinstance(cid, str) else None
-        if c is None or c.type != "Commitment" or c.deleted:
+        if c is None or c.type != "Commitment":
             raise NotFound(f"no commitment {cid!r}", field=where)
         for key in ("provider", "receiver"):
             if event.get(key) != c.data.get(key):

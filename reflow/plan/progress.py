@@ -57,7 +57,8 @@ def _stamp(t: datetime) -> str:
 
 
 def show(store: Any, plan_id: str) -> dict[str, Any]:
-    """The plan as it stands now: its latest summary, live processes and commitments."""
+    """The plan as it stands now: its latest summary, live processes and commitments, and the
+    cancelled commitments that events fulfil all the same (``cancelled``)."""
     head = plan_row(store, plan_id)
     with store.engine.connect() as conn:
         rev = conn.execute(
@@ -80,20 +81,23 @@ def show(store: Any, plan_id: str) -> dict[str, Any]:
             )
             if r.id not in gone
         ]
-        comms = [
+        every = [
             dict(r._mapping)
             for r in conn.execute(
                 select(commitments)
                 .where(commitments.c.plan == plan_id)
                 .order_by(commitments.c.due, commitments.c.id)
             )
-            if r.id not in gone
         ]
+        comms = [c for c in every if c["id"] not in gone]
         done: dict[str, Decimal] = {}
         for f in conn.execute(
-            select(fulfilments).where(fulfilments.c.commitment.in_([c["id"] for c in comms]))
+            select(fulfilments).where(fulfilments.c.commitment.in_([c["id"] for c in every]))
         ):
             done[f.commitment] = done.get(f.commitment, Decimal(0)) + Decimal(f.quantity)
+        # Events may fulfil a commitment the plan has cancelled (recorded before their author
+        # heard of the cancellation): they stand, and are shown with the commitment.
+        dropped = [c for c in every if c["id"] in gone and done.get(c["id"])]
         by_id = {c["id"]: c for c in comms}
         for r in conn.execute(select(reductions).where(reductions.c.plan == plan_id)):
             c = by_id.get(r.commitment)  # reduced to the part done: the rest was planned again
@@ -106,11 +110,12 @@ def show(store: Any, plan_id: str) -> dict[str, Any]:
             .order_by(answers.c.created, answers.c.record)
         ):
             said.setdefault(a.commitment, []).append(a)
-    for c in comms:
+    for c in comms + dropped:
         c["explanation"] = json.loads(c["explanation"])
         got = done.get(c["id"], Decimal(0))
         c["fulfilled"] = dec_text(got)
         c["complete"] = got >= Decimal(c["quantity"])
+        c["cancelled"] = c["id"] in gone
         _answer(c, said.get(c["id"], []), head["author"])
     by_proc: dict[str, list[dict[str, Any]]] = {}
     for c in comms:
@@ -124,6 +129,7 @@ def show(store: Any, plan_id: str) -> dict[str, Any]:
         "plannedAt": rev.planned_at if rev else None,
         "processes": procs,
         "loose": by_proc.get("", []),
+        "cancelled": dropped,  # cancelled, yet fulfilled by events all the same
     }
 
 
