@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reflow.federation.deps import record_deps
 from reflow.ledger.keys import KeyPair
 from reflow.ledger.ledger import Ledger
 from reflow.ledger.records import Record, sign_record
@@ -44,6 +45,9 @@ class World:
     def submit(
         self, key: KeyPair, kind: str, body: dict[str, object], deps: tuple[str, ...] = ()
     ) -> dict[str, str]:
+        # as a node does (Node.submit): name the other chains' records the body builds on, so
+        # the record is ordered after them on every node (breadcrumbs follow these deps)
+        deps = (*deps, *record_deps(self.ledger.store, key.public, body))  # type: ignore[arg-type]
         rec = self.chain.sign(key, kind, body, deps)
         receipt = self.ledger.append(rec)
         self.chain.accepted(rec)

@@ -36,6 +36,11 @@ class Changes:
     rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # ids of the objects the record created, by role (shown to whoever submitted it)
     created: dict[str, str] = field(default_factory=dict)
+    # the record's logical clock (set by the ledger; stored with the record)
+    clock: int = 0
+    # how many earlier-recorded events this record relinked (it arrived after newer events on
+    # a resource): caches of event rows that only read new records' events must reload
+    relinks: int = 0
 
     def merge(self, other: Changes) -> None:
         self.resources.update(other.resources)

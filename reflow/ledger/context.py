@@ -122,6 +122,8 @@ class Context:
     record: Record
     view: BatchView
     acting: frozenset[str] = field(default_factory=frozenset)
+    # the record's logical clock: one more than its author's previous record's and its deps'
+    clock: int = 0
     _ids: dict[str, str] = field(default_factory=dict)  # role -> id (each is a sha256)
 
     def id(self, role: str = "") -> str:

@@ -180,13 +180,16 @@ class Ledger:
     def _replay(self, records: Iterable[Record]) -> None:
         view = BatchView(self.store)
         applied: list[tuple[Record, Changes]] = []
+        self._clocks = {}
         for rec in records:
-            ctx = Context(rec, view, self._acting(view, rec.author))
+            clock = self._clock(rec)
+            ctx = Context(rec, view, self._acting(view, rec.author), clock)
             try:
                 changes = get_kind(rec.kind).handler(ctx)
             except ReflowError as exc:
                 log.error("record %s no longer applies on replay: %s", rec.hash, exc)
                 continue
+            changes.clock = self._clocks[rec.hash] = max(clock, changes.clock)
             view.add(changes)
             applied.append((rec, changes))
         self.store.commit(applied, (), write_log=False)
@@ -199,6 +202,7 @@ class Ledger:
         receipts: list[Receipt] = []
         seen: set[str] = set()
         self._in_batch: dict[tuple[str, int], str] = {}
+        self._clocks: dict[str, int] = {}
         for item in items:
             receipt = self._judge(item, view, heads, applied, evidence, seen)
             receipts.append(receipt)
@@ -236,6 +240,7 @@ class Ledger:
         heads: dict[str, tuple[int, str]] = {}
         seen: set[str] = set()
         self._in_batch = {}
+        self._clocks = {}
         receipts: list[Receipt] = []
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest") as pool:
             ready = pool.submit(self._verify, self._parse(chunks[0]))
@@ -304,7 +309,8 @@ class Ledger:
                                   field="deps", rule="deps-first"),
                 )  # fmt: skip
             kind = get_kind(rec.kind)
-            ctx = Context(rec, view, self._acting(view, rec.author))
+            clock = self._clock(rec)
+            ctx = Context(rec, view, self._acting(view, rec.author), clock)
             if (
                 not kind.open_to_strangers
                 and view.agent(rec.author) is None
@@ -321,12 +327,26 @@ class Ledger:
             changes = kind.handler(ctx)
         except ReflowError as exc:
             return Receipt(rec.hash, "rejected", exc)
+        # a handler may raise the clock (an event comes after its resource's creation)
+        changes.clock = self._clocks[rec.hash] = max(clock, changes.clock)
         view.add(changes)
         heads[rec.author] = (rec.seq, rec.hash)
         self._in_batch[(rec.author, rec.seq)] = rec.hash
         seen.add(rec.hash)
         applied.append((rec, changes))
         return Receipt(rec.hash, "applied", None, changes.created)
+
+    def _clock(self, rec: Record) -> int:
+        """One more than the clocks of the author's previous record and of the deps (a Lamport
+        clock): it orders events that touch one resource the same way on every node."""
+        latest = 0
+        for h in (rec.prev, *rec.deps) if rec.prev else rec.deps:
+            found = self._clocks.get(h)
+            if found is None:
+                found = self.store.clock(h) or 0
+            if found > latest:
+                latest = found
+        return latest + 1
 
     def _acting(self, view: BatchView, author: str) -> frozenset[str]:
         acting = {author}

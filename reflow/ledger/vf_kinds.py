@@ -126,13 +126,15 @@ def record_event(ctx: Context) -> Changes:
     outcome = judge(
         ev, new, ctx.view,
         event_id=ctx.id("event"), new_resource_id=ctx.id("resource"), new_to_id=ctx.id("to"),
-        acting=ctx.acting, author=ctx.author, record=ctx.record.hash,
+        acting=ctx.acting, author=ctx.author, record=ctx.record.hash, clock=ctx.clock,
     )  # fmt: skip
     event = outcome.event
-    changes = Changes(resources=outcome.resources, events={event.id: event})
+    changes = Changes(resources=outcome.resources, events={**outcome.relinked, event.id: event})
+    changes.relinks = len(outcome.relinked)
+    changes.clock = event.clock
     changes.created["EconomicEvent"] = outcome.event.id
     if outcome.event.corrects:
-        old = ctx.view.event(outcome.event.corrects)
+        old = changes.events.get(outcome.event.corrects) or ctx.view.event(outcome.event.corrects)
         if old is not None:
             changes.events[old.id] = evolve(old, corrected_by=outcome.event.id)
     for rid in outcome.created:

@@ -35,7 +35,7 @@ RESOURCE_COLS = (
     "id", "conforms_to", "unit", "accounting_quantity", "onhand_quantity",
     "primary_accountable", "custodian", "current_location", "contained_in", "stage", "state",
     "previous_event", "name", "note", "tracking_identifier", "classified_as", "lot", "image",
-    "created_by",
+    "created_by", "holder_event",
 )  # fmt: skip
 
 
@@ -46,7 +46,7 @@ def resource_row(r: ResourceState) -> tuple[Any, ...]:
         dec_text(r.onhand_quantity), r.primary_accountable, r.custodian, r.current_location,
         r.contained_in, r.stage, r.state, r.previous_event, r.name, r.note,
         r.tracking_identifier, dumps(list(r.classified_as)) if r.classified_as else "[]",
-        r.lot, r.image, r.created_by,
+        r.lot, r.image, r.created_by, r.holder_event,
     )  # fmt: skip
 
 
@@ -61,7 +61,7 @@ def resource_from_row(row: Any) -> ResourceState:
         stage=m["stage"], state=m["state"], previous_event=m["previous_event"], name=m["name"],
         note=m["note"], tracking_identifier=m["tracking_identifier"],
         classified_as=tuple(json.loads(m["classified_as"])), lot=m["lot"], image=m["image"],
-        created_by=m["created_by"],
+        created_by=m["created_by"], holder_event=m["holder_event"],
     )  # fmt: skip
 
 
@@ -71,7 +71,7 @@ EVENT_COLS = (
     "resource_quantity", "resource_unit", "effort_quantity", "effort_unit",
     "has_point_in_time", "has_beginning", "has_end", "at_location", "to_location",
     "previous_event", "to_previous_event", "corrects", "corrected_by", "author", "deltas",
-    "body",
+    "body", "clock",
 )  # fmt: skip
 
 
@@ -87,7 +87,7 @@ def event_row(e: EventState) -> tuple[Any, ...]:
         get("atLocation"), get("toLocation"), e.previous_event, e.to_previous_event,
         e.corrects, e.corrected_by, e.author,
         dumps([[d.resource, dec_text(d.accounting), dec_text(d.onhand)] for d in e.deltas]),
-        dumps(b),
+        dumps(b), e.clock,
     )  # fmt: skip
 
 
@@ -106,7 +106,7 @@ def event_from_row(row: Any) -> EventState:
         corrects=m["corrects"], corrected_by=m["corrected_by"], author=m["author"],
         record=m["record"],
         deltas=tuple(Delta(r, Decimal(a), Decimal(o)) for r, a, o in json.loads(m["deltas"])),
-        body=json.loads(m["body"]),
+        body=json.loads(m["body"]), clock=int(m["clock"]),
     )  # fmt: skip
 
 

@@ -42,6 +42,8 @@ records = Table(
     Column("created", String(40), nullable=False),
     Column("payload", LargeBinary, nullable=False),  # canonical unsigned bytes
     Column("sig", String(100), nullable=False),
+    # logical clock: 1 + the clocks of the author's previous record and of the deps
+    Column("clock", BigInteger, nullable=False, server_default="0"),
     UniqueConstraint("author", "seq", name="uq_records_author_seq"),
 )
 Index("ix_records_kind", records.c.kind)
@@ -81,6 +83,7 @@ resources = Table(
     Column("lot", ID),
     Column("image", Text),
     Column("created_by", ID),
+    Column("holder_event", ID),  # the event that gave it its present holders
 )
 
 events = Table(
@@ -112,6 +115,7 @@ events = Table(
     Column("author", String(64), nullable=False),
     Column("deltas", Text, nullable=False),  # JSON [[resource, accounting, onhand], ...]
     Column("body", Text, nullable=False),  # the event as recorded (JSON)
+    Column("clock", BigInteger, nullable=False, server_default="0"),  # its record's clock
 )
 
 vf_objects = Table(

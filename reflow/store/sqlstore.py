@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, select
+from sqlalchemy import Connection, Engine, Table, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from reflow.errors import StaleStateError, StoreError
@@ -21,7 +21,15 @@ from reflow.ledger.port import Equivocation
 from reflow.ledger.records import Record, now, record_from_dict
 from reflow.store import codec
 from reflow.store.database import has_schema, make_engine, migrate
-from reflow.store.schema import equivocations, events, records, resources, vf_objects
+from reflow.store.schema import (
+    PROJECTION_GENERATION,
+    equivocations,
+    events,
+    records,
+    resources,
+    store_meta,
+    vf_objects,
+)
 from reflow.vf.state import EventState, ProcessState, ResourceState
 
 # Writers for rows of tables owned by outer services: name -> Table (registered at import).
@@ -35,7 +43,9 @@ BatchProjector = Callable[[Connection, Sequence[tuple[Record, Changes]]], None]
 BATCH_PROJECTORS: list[BatchProjector] = []
 
 CACHE_LIMIT = 500_000
-_RECORD_COLS = ("hash", "network", "author", "seq", "prev", "kind", "created", "payload", "sig")
+_RECORD_COLS = (
+    "hash", "network", "author", "seq", "prev", "kind", "created", "payload", "sig", "clock",
+)  # fmt: skip
 
 
 class SqlStore:
@@ -48,6 +58,7 @@ class SqlStore:
         self._events: dict[str, EventState | None] = {}
         self._objects: dict[str, VfObject | None] = {}
         self._heads: dict[str, tuple[int, str] | None] = {}
+        self._clocks: dict[str, int] = {}  # record hash -> logical clock, for recent records
         self._containers: set[str] | None = None
         self._pos = -1
         self._sql_cache: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], str] = {}
@@ -92,6 +103,7 @@ class SqlStore:
         self._events.clear()
         self._objects.clear()
         self._heads.clear()
+        self._clocks.clear()
         self._containers = None
 
     def _trim(self) -> None:
@@ -128,6 +140,13 @@ class SqlStore:
 
     def has_record(self, record_hash: str) -> bool:
         return self._one(select(records.c.pos).where(records.c.hash == record_hash)) is not None
+
+    def clock(self, record_hash: str) -> int | None:
+        found = self._clocks.get(record_hash)
+        if found is not None:
+            return found
+        row = self._one(select(records.c.clock).where(records.c.hash == record_hash))
+        return int(row.clock) if row else None
 
     def resource(self, resource_id: str) -> ResourceState | None:
         if resource_id in self._resources:
@@ -219,6 +238,14 @@ class SqlStore:
                 if self._pos >= 0 and pos != self._pos:
                     raise StaleStateError("another writer appended to this log; judge again")
                 self._write(conn, applied if write_log else (), merged, evidence)
+                if any(ch.relinks for _, ch in applied):
+                    # earlier events' rows changed: caches that read only new records' events
+                    # (the trace index) must read everything again
+                    conn.execute(
+                        update(store_meta)
+                        .where(store_meta.c.key == PROJECTION_GENERATION)
+                        .values(value=store_meta.c.value + 1)
+                    )
                 for rec, ch in applied:
                     for project in PROJECTORS:
                         project(conn, rec, ch)
@@ -239,8 +266,11 @@ class SqlStore:
         self._resources.update(merged.resources)
         self._events.update(merged.events)
         self._objects.update(merged.objects)
-        for rec, _ in applied:
+        if len(self._clocks) > CACHE_LIMIT:
+            self._clocks.clear()
+        for rec, ch in applied:
             self._heads[rec.author] = (rec.seq, rec.hash)
+            self._clocks[rec.hash] = ch.clock
         if self._containers is not None:
             self._containers.update(
                 r.contained_in for r in merged.resources.values() if r.contained_in
@@ -255,8 +285,9 @@ class SqlStore:
     ) -> None:
         if applied:
             self.insert_many(conn, records, [
-                (r.hash, r.network, r.author, r.seq, r.prev, r.kind, r.created, r.payload, r.sig)
-                for r, _ in applied
+                (r.hash, r.network, r.author, r.seq, r.prev, r.kind, r.created, r.payload, r.sig,
+                 ch.clock)
+                for r, ch in applied
             ], _RECORD_COLS)  # fmt: skip
         self.upsert_rows(
             conn,

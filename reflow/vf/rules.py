@@ -55,6 +55,8 @@ class Outcome:
     event: EventState
     resources: dict[str, ResourceState]
     created: tuple[str, ...]  # ids of resources the event created
+    # earlier-recorded events whose breadcrumb now points at this one (it arrived late)
+    relinked: dict[str, EventState]
 
 
 class _Work:
@@ -217,6 +219,7 @@ def _new_from_event(
         lot=new.lot,
         image=new.image,
         created_by=eid,
+        holder_event=eid,
     )
 
 
@@ -248,6 +251,7 @@ def _new_to(ev: EventInput, res: ResourceState, rid: str, eid: str) -> ResourceS
         lot=res.lot,
         image=res.image,
         created_by=eid,
+        holder_event=eid,
     )
 
 
@@ -591,11 +595,13 @@ def judge(
     acting: frozenset[str],
     author: str,
     record: str | None = None,
+    clock: int = 0,
 ) -> Outcome:
     """Validate ``ev`` against ``view`` and compute its effects; raise if any rule refuses it.
 
     ``acting`` is the set of agents the record's signer may act as (itself and the organisations
-    it acts for); ``author`` is the signer itself; ``record`` the hash of the record carrying it.
+    it acts for); ``author`` is the signer itself; ``record`` the hash of the record carrying it;
+    ``clock`` that record's logical clock, which orders the resources' breadcrumbs.
     """
     a: Action = ev.action
     correcting = ev.corrects is not None
@@ -683,16 +689,15 @@ def judge(
         _check_undone(w)
         _check_takes_own(w, acting)
 
-    eid_prev = None
-    to_prev = None
+    relinked: dict[str, EventState] = {}
+    eid_prev = to_prev = None
+    clock = _after_holders(clock, w.view, res, created) if res is not None else clock
+    clock = _after_holders(clock, w.view, to, created) if to is not None else clock
+    _note_holder_changes(w, created, event_id)
     if res is not None:
-        cur = w.get(res.id, "event.resourceInventoriedAs")
-        eid_prev = cur.previous_event if cur.id not in created else None
-        w.put(evolve(cur, previous_event=event_id))
+        eid_prev = _into_history(w, res.id, (clock, event_id), created, relinked)
     if to is not None:
-        cur_to = w.get(to.id, "event.toResourceInventoriedAs")
-        to_prev = cur_to.previous_event if cur_to.id not in created else None
-        w.put(evolve(cur_to, previous_event=event_id))
+        to_prev = _into_history(w, to.id, (clock, event_id), created, relinked)
 
     rq = ev.resource_quantity
     eq = ev.effort_quantity
@@ -716,8 +721,80 @@ def judge(
         record=record,
         deltas=tuple(deltas),
         body=ev.body,
+        clock=clock,
     )
-    return Outcome(event=state, resources=dict(w.changed), created=tuple(created))
+    return Outcome(
+        event=state, resources=dict(w.changed), created=tuple(created), relinked=relinked
+    )
+
+
+def _after_holders(clock: int, view: StateView, res: ResourceState, created: list[str]) -> int:
+    """An event on a resource comes after the event that gave the resource its present holders
+    (its creation, or the last transfer of rights or custody): every rule an event meets — who
+    may take from it, who holds the receiving side — rests on those holders. A record should
+    name that event in its deps, which its clock then follows; a client may leave them out, so
+    the event's clock is raised past it. That event is always there when the event is judged,
+    so every node raises the clock alike.
+    """
+    if res.id in created:
+        return clock
+    origin_id = res.holder_event or res.created_by
+    origin = view.event(origin_id) if origin_id is not None else None
+    return max(clock, origin.clock + 1) if origin is not None else clock
+
+
+def _note_holder_changes(w: _Work, created: list[str], event_id: str) -> None:
+    """Mark the resources whose accountable agent or custodian this event changed."""
+    for r in list(w.changed.values()):
+        if r.id in created:
+            continue
+        before = w.view.resource(r.id)
+        if before is not None and (
+            before.custodian != r.custodian or before.primary_accountable != r.primary_accountable
+        ):
+            w.put(evolve(r, holder_event=event_id))
+
+
+def _on_side(e: EventState, resource_id: str) -> str | None:
+    """The breadcrumb ``e`` keeps for ``resource_id`` (it may touch it as either side)."""
+    return e.previous_event if e.resource_inventoried_as == resource_id else e.to_previous_event
+
+
+def _into_history(
+    w: _Work,
+    resource_id: str,
+    key: tuple[int, str],
+    created: list[str],
+    relinked: dict[str, EventState],
+) -> str | None:
+    """Put the event ``key`` names into the resource's breadcrumb chain; return its predecessor.
+
+    A resource's events are ordered by (logical clock, event id), never by arrival: the clock
+    of a record is one more than the clocks of its author's previous record and of its deps, so
+    an event comes after everything its author had seen and declared, and two nodes that hold the
+    same events chain them alike. Usually the event is the newest and becomes the resource's
+    ``previous_event``; an event from another chain that arrives after newer ones is linked in
+    between, and the event after it is relinked to it (returned in ``relinked``).
+    """
+    event_id = key[1]
+    cur = w.get(resource_id, "event.resourceInventoriedAs")
+    if resource_id in created or cur.previous_event is None:
+        w.put(evolve(cur, previous_event=event_id))
+        return None
+    later: EventState | None = None
+    before: str | None = cur.previous_event
+    while before is not None:
+        e = relinked.get(before) or w.view.event(before)
+        if e is None or (e.clock, e.id) < key:
+            break
+        later, before = e, _on_side(e, resource_id)
+    if later is None:
+        w.put(evolve(cur, previous_event=event_id))
+    elif later.resource_inventoried_as == resource_id:
+        relinked[later.id] = evolve(later, previous_event=event_id)
+    else:
+        relinked[later.id] = evolve(later, to_previous_event=event_id)
+    return before
 
 
 def _check_to(ev: EventInput, res: ResourceState, to: ResourceState) -> None:

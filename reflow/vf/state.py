@@ -39,6 +39,9 @@ class ResourceState:
     lot: str | None = None
     image: str | None = None
     created_by: str | None = None  # the event that created it
+    # the event that gave it its present holders (its creation, or the last transfer of rights
+    # or custody): every later event on it comes after that one (see rules._after_holders)
+    holder_event: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -61,6 +64,7 @@ class ResourceState:
             "lot": self.lot,
             "image": self.image,
             "created_by": self.created_by,
+            "holder_event": self.holder_event,
         }
 
 
@@ -107,6 +111,8 @@ class EventState:
     record: str | None = None  # hash of the record that created the event
     deltas: tuple[Delta, ...] = ()
     body: dict[str, Any] = field(default_factory=dict)
+    # the logical clock of its record: breadcrumbs order a resource's events by (clock, id)
+    clock: int = 0
 
 
 class StateView(Protocol):
