@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import NETWORK, Chain, qty
 
 from reflow.ledger.keys import KeyPair
@@ -112,3 +114,67 @@ def test_an_authors_events_on_a_resource_stay_in_chain_order(tmp_path: Path) -> 
     crumbs = [store.event(i).previous_event for i in ids]  # type: ignore[union-attr]
     assert crumbs[1:] == ids[:-1]
     assert store.resource(r_b).previous_event == ids[-1]  # type: ignore[union-attr]
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.data())
+def test_random_concurrent_writes_converge_in_any_order(data: st.DataObject) -> None:
+    """Agents raise stock, then write concurrently — transfers into each other's resources,
+    consumes and moves of their own — each record signed against the base state only. Two
+    random arrival orders of those records give the same digest."""
+    chain = Chain()
+    keys = [KeyPair(bytes([i + 1]) * 32) for i in range(data.draw(st.integers(2, 4)))]
+    base: list[Record] = []
+
+    def sign(key: KeyPair, kind: str, body: dict[str, object]) -> Record:
+        rec = chain.sign(key, kind, body)
+        chain.accepted(rec)
+        return rec
+
+    for i, key in enumerate(keys):
+        base.append(sign(key, "agent.declare", {"type": "Person", "data": {"name": f"p{i}"}}))
+    spec_rec = sign(keys[0], "vf.create", {"type": "ResourceSpecification", "data": {"name": "x"}})
+    base.append(spec_rec)
+    spec = derive_id(spec_rec.hash)
+    stock: dict[str, str] = {}
+    for key in keys:
+        rec = sign(key, "vf.event", {"event": {
+            "action": "raise", "provider": key.public, "receiver": key.public,
+            "resourceConformsTo": spec, "resourceQuantity": qty(100)}})  # fmt: skip
+        base.append(rec)
+        stock[key.public] = derive_id(rec.hash, "resource")
+    concurrent: list[Record] = []
+    for _ in range(data.draw(st.integers(2, 8))):
+        key = data.draw(st.sampled_from(keys))
+        mine = stock[key.public]
+        what = data.draw(st.sampled_from(["give", "consume", "move"]))
+        if what == "give":
+            other = data.draw(st.sampled_from([k for k in keys if k is not key]))
+            event = {"action": "transfer", "provider": key.public, "receiver": other.public,
+                     "resourceInventoriedAs": mine, "toResourceInventoriedAs": stock[other.public],
+                     "resourceQuantity": qty(5)}  # fmt: skip
+        elif what == "consume":
+            event = {"action": "consume", "provider": key.public, "receiver": key.public,
+                     "resourceInventoriedAs": mine, "resourceQuantity": qty(3)}  # fmt: skip
+        else:
+            event = {"action": "move", "provider": key.public, "receiver": key.public,
+                     "resourceInventoriedAs": mine, "resourceQuantity": qty(1)}  # fmt: skip
+        concurrent.append(sign(key, "vf.event", {"event": event}))
+
+    def replay(order: list[Record]) -> str:
+        store = SqlStore.open("sqlite://")
+        ledger = Ledger(store, NETWORK)
+        for rec in [*base, *order]:
+            assert ledger.append_many([rec])[0].status == "applied"
+        digest = str(state_digest(store)["digest"])
+        store.close()
+        return digest
+
+    # another interleaving of the chains (each chain keeps its own order)
+    lanes = {k.public: [r for r in concurrent if r.author == k.public] for k in keys}
+    shuffled: list[Record] = []
+    while any(lanes.values()):
+        author = data.draw(st.sampled_from(sorted(a for a, lane in lanes.items() if lane)))
+        shuffled.append(lanes[author].pop(0))
+    by_chain = sorted(concurrent, key=lambda r: (r.author, r.seq))
+    assert replay(shuffled) == replay(by_chain)
