@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
         passports, and /fed — replicating with its peers (peers.json, REFLOW_PEERS, --peer)."""
         import uvicorn
 
+        from reflow.api.serve import freeze_startup_objects
         from reflow.federation.peers import PeerBook
         from reflow.federation.runner import build_app
         from reflow.web import web_routes
@@ -49,6 +50,7 @@ def register(app: typer.Typer) -> None:
         )  # fmt: skip
         console.print(f"serving [bold]http://{bind_host}:{bind_port}/[/] (network "
                       f"{node.info.network_name}; {len(book.list())} peer(s))")  # fmt: skip
+        freeze_startup_objects()
         try:
             uvicorn.run(app, host=bind_host, port=bind_port, log_level=log_level,
                         access_log=False, timeout_graceful_shutdown=2)  # fmt: skip
