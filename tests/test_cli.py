@@ -14,6 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from reflow.cli import app
+from reflow.errors import RuleViolation
+from reflow.ledger.kinds import KINDS, Kind
 from reflow.node import Node
 from reflow.scenarios import textile_basic
 from reflow.settings import Settings
@@ -166,9 +168,42 @@ def test_rebuild_keeps_the_digest(tmp_path: Path) -> None:
     textile_node(cli)
     before = cli.digest()
     out = cli.json("rebuild")
-    assert out == {"records": 5, "digest_before": before, "digest_after": before, "same": True}
+    assert out == {
+        "records": 5, "digest_before": before, "digest_after": before, "same": True,
+        "refused": [],
+    }  # fmt: skip
     assert "unchanged" in cli.run("rebuild").stdout
     assert cli.digest() == before
+
+
+def test_rebuild_says_loudly_which_records_this_versions_rules_refuse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log accepted under other rules (an older or newer version) may hold records these
+    rules refuse: rebuild leaves them out of the state, names each, and exits with 1."""
+    cli = Cli(tmp_path / "node")
+    ids = textile_node(cli)
+
+    def stricter(ctx: Any) -> Any:
+        raise RuleViolation("transfers are closed", field="body.event", rule="no-transfers")
+
+    event_kind = KINDS["vf.event"]
+
+    def handler(ctx: Any) -> Any:
+        if ctx.record.body["event"]["action"] == "transfer":
+            return stricter(ctx)
+        return event_kind.handler(ctx)
+
+    monkeypatch.setitem(KINDS, "vf.event", Kind("vf.event", handler, event_kind.doc))
+    result = cli.run("rebuild", "--json", ok=False)
+    assert result.exit_code == 1
+    out = json.loads(result.stdout)
+    assert out["same"] is False
+    assert [(r["field"], r["rule"]) for r in out["refused"]] == [("body.event", "no-transfers")]
+    text = cli.run("rebuild", ok=False)
+    assert text.exit_code == 1 and "no longer applies" in text.stdout
+    assert ids["transfer"]  # the transfer's record is still in the log
+    assert cli.json("log")[-1]["kind"] == "vf.event"
 
 
 def test_demo_loads_the_textile_scenario_once(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from reflow.errors import ReflowError
 from reflow.node import Node
 from reflow.settings import Settings
 from reflow.store.digest import state_digest
@@ -63,13 +64,17 @@ def register(app: typer.Typer) -> None:
         """Drop the projections and recompute them from the log."""
         node = Node.open(settings_from(data_dir, db))
         before = state_digest(node.store)["digest"]
+        refused: list[tuple[str, ReflowError]] = []
         if as_json:
-            n = rebuild(node.store, node.info.network)
+            n = rebuild(node.store, node.info.network, refused=refused)
         else:
             with Progress(console=console, transient=True) as bar:
                 task = bar.add_task("replaying the log", total=count_records(node.store))
                 n = rebuild(
-                    node.store, node.info.network, lambda done: bar.update(task, completed=done)
+                    node.store,
+                    node.info.network,
+                    lambda done: bar.update(task, completed=done),
+                    refused,
                 )
         after = state_digest(node.store)["digest"]
         node.close()
@@ -78,6 +83,7 @@ def register(app: typer.Typer) -> None:
             "digest_before": before,
             "digest_after": after,
             "same": before == after,
+            "refused": [{"hash": h, **err.as_dict()} for h, err in refused],
         }
         if as_json:
             print(json.dumps(out))
@@ -86,3 +92,11 @@ def register(app: typer.Typer) -> None:
                 f"replayed {n} records; digest {after} "
                 f"({'unchanged' if before == after else 'CHANGED'})"
             )
+            for h, err in refused[:20]:
+                console.print(f"[red]no longer applies[/red] {h}: {err.message} ({err.field})")
+            if len(refused) > 20:
+                console.print(f"… and {len(refused) - 20} more (--json lists them all)")
+        if refused:
+            # the log holds records this version's rules refuse: the state is not the one
+            # they were accepted into, and the operator must know
+            raise typer.Exit(1)

@@ -172,12 +172,17 @@ class Ledger:
                         raise
         raise AssertionError("unreachable")
 
-    def replay(self, records: Iterable[Record]) -> None:
-        """Re-apply records already in the log to rebuild projections (no chain, no log write)."""
-        with self.lock:
-            self._replay(records)
+    def replay(self, records: Iterable[Record]) -> list[tuple[str, ReflowError]]:
+        """Re-apply records already in the log to rebuild projections (no chain, no log write).
 
-    def _replay(self, records: Iterable[Record]) -> None:
+        Returns the records that no longer apply, with the reason: the log holds them, so the
+        rules they were accepted under are not the rules of this version. Rebuild reports them.
+        """
+        with self.lock:
+            return self._replay(records)
+
+    def _replay(self, records: Iterable[Record]) -> list[tuple[str, ReflowError]]:
+        refused: list[tuple[str, ReflowError]] = []
         view = BatchView(self.store)
         applied: list[tuple[Record, Changes]] = []
         self._clocks = {}
@@ -188,11 +193,13 @@ class Ledger:
                 changes = get_kind(rec.kind).handler(ctx)
             except ReflowError as exc:
                 log.error("record %s no longer applies on replay: %s", rec.hash, exc)
+                refused.append((rec.hash, exc))
                 continue
             changes.clock = self._clocks[rec.hash] = max(clock, changes.clock)
             view.add(changes)
             applied.append((rec, changes))
         self.store.commit(applied, (), write_log=False)
+        return refused
 
     def _append_batch(self, items: list[Record | dict[str, Any]]) -> list[Receipt]:
         view = BatchView(self.store)

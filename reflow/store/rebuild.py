@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, update
 
+from reflow.errors import ReflowError
 from reflow.ledger.ledger import Ledger
 from reflow.store.schema import DERIVED_TABLES, PROJECTION_GENERATION, PROJECTION_TABLES, store_meta
 from reflow.store.sqlstore import SqlStore
@@ -17,8 +18,17 @@ from reflow.store.sqlstore import SqlStore
 BATCH = 1000
 
 
-def rebuild(store: SqlStore, network: str, progress: Callable[[int], None] | None = None) -> int:
+def rebuild(
+    store: SqlStore,
+    network: str,
+    progress: Callable[[int], None] | None = None,
+    refused: list[tuple[str, ReflowError]] | None = None,
+) -> int:
     """Recompute the projections; returns how many records were replayed.
+
+    Records of the log that this version's rules no longer accept are left out of the state and
+    appended to ``refused`` (hash, reason): the state then differs from the one they were
+    accepted into, which the caller must say loudly (``reflow rebuild`` exits with an error).
 
     The projection generation is bumped as the rows are dropped and again once they are all
     back, so a cache of projection rows taken before, or during, the rebuild is not used after.
@@ -34,19 +44,24 @@ def rebuild(store: SqlStore, network: str, progress: Callable[[int], None] | Non
     for rec in store.iter_records():
         batch.append(rec)
         if len(batch) >= BATCH:
-            ledger.replay(batch)
+            _note(ledger.replay(batch), refused)
             done += len(batch)
             batch = []
             if progress:
                 progress(done)
     if batch:
-        ledger.replay(batch)
+        _note(ledger.replay(batch), refused)
         done += len(batch)
         if progress:
             progress(done)
     with store.engine.begin() as conn:
         _next_generation(conn)
     return done
+
+
+def _note(found: list[tuple[str, ReflowError]], into: list[tuple[str, ReflowError]] | None) -> None:
+    if into is not None:
+        into.extend(found)
 
 
 def _next_generation(conn: Connection) -> None:
