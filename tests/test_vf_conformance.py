@@ -924,3 +924,31 @@ def test_a_correction_cannot_take_back_what_another_agent_now_holds(scene: Scene
     sc.event("@A", resourceQuantity=qty(7), **fix)
     sc.check("@R", {"accounting_quantity": "3"})
     sc.check(sent["toEconomicResource"], {"accounting_quantity": "7", "primary_accountable": "@B"})
+
+
+def test_a_corrected_dropoff_still_returns_what_its_pickup_took(scene: Scene) -> None:
+    """Pairing holds through corrections: a dropoff corrected to another quantity than its
+    pickup's is refused; correcting the pickup first, then the dropoff to match, is allowed."""
+    sc = scene
+    picked = _pick(sc, to="@A")["EconomicEvent"]  # type: ignore[index]
+    drop = dict(action="dropoff", provider="@A", receiver="@A", outputOf="@P",
+                resourceInventoriedAs="@R")  # fmt: skip
+    dropped = sc.event("@A", **drop, resourceQuantity=qty(10))["EconomicEvent"]
+    sc.refuse("@A", RuleViolation, "event.resourceQuantity", "paired-quantity",
+              **drop, resourceQuantity=qty(8), corrects=dropped)  # fmt: skip
+    sc.event("@A", action="pickup", provider="@A", receiver="@A", inputOf="@P",
+             resourceInventoriedAs="@R", resourceQuantity=qty(8), corrects=picked)  # fmt: skip
+    sc.event("@A", **drop, resourceQuantity=qty(8), corrects=dropped)
+    sc.check("@R", {"accounting_quantity": "10", "onhand_quantity": "10"})
+
+
+def test_an_event_on_a_resource_packed_since_cannot_be_corrected_alone(scene: Scene) -> None:
+    """A packed resource moves only with its container: correcting an earlier consume of it
+    would take from it alone, so it must be separated first."""
+    sc = scene
+    used = sc.event("@A", action="consume", provider="@A", receiver="@A", inputOf="@P",
+                    resourceInventoriedAs="@R", resourceQuantity=qty(2))["EconomicEvent"]
+    sc.pack("@R", "@BOX")
+    sc.refuse("@A", RuleViolation, "event.resourceInventoriedAs", "contained-resource",
+              action="consume", provider="@A", receiver="@A", inputOf="@P",
+              resourceInventoriedAs="@R", resourceQuantity=qty(3), corrects=used)  # fmt: skip

@@ -330,16 +330,42 @@ def _check_pairing(ev: EventInput, res: ResourceState, qty: Decimal, view: State
                 field="event.outputOf",
                 rule="paired",
             )
-        pair = live[0]
-        pair_qty = pair.resource_quantity or ZERO
-        if res.unit and pair.resource_unit and pair.resource_unit != res.unit:
-            pair_qty = convert(pair_qty, pair.resource_unit, res.unit)
-        if pair_qty != qty:
-            raise _violation(
-                f"{a.id} must have the quantity of its {a.pairs_with} ({pair_qty} {res.unit})",
-                "resourceQuantity",
-                "paired-quantity",
-            )
+        _check_paired_quantity(ev, res, qty, live[0])
+
+
+def _check_paired_quantity(
+    ev: EventInput, res: ResourceState, qty: Decimal, pair: EventState
+) -> None:
+    a = ev.action
+    pair_qty = pair.resource_quantity or ZERO
+    if res.unit and pair.resource_unit and pair.resource_unit != res.unit:
+        pair_qty = convert(pair_qty, pair.resource_unit, res.unit)
+    if pair_qty != qty:
+        raise _violation(
+            f"{a.id} must have the quantity of its {a.pairs_with} ({pair_qty} {res.unit})",
+            "resourceQuantity",
+            "paired-quantity",
+        )
+
+
+def _check_correction_on(ev: EventInput, res: ResourceState, qty: Decimal, view: StateView) -> None:
+    """A correction changes an event's quantities, so it meets the rules that hold of the
+    resource *now*: a resource packed since is not taken from alone (separate it first), and a
+    corrected dropoff or modify still returns what its live pickup or accept took (correct that
+    one first). Holders are checked by ``_check_takes_own`` on what the correction changes.
+    """
+    a = ev.action.id
+    if res.contained_in is not None and a not in ("combine", "separate"):
+        raise _violation(
+            f"resource {res.id!r} is packed in {res.contained_in!r}: separate it first",
+            "resourceInventoriedAs",
+            "contained-resource",
+        )
+    if a in ("dropoff", "modify") and ev.output_of is not None:
+        pairs = view.events_on(ev.output_of, res.id, ev.action.pairs_with or "")
+        live = [e for e in pairs if e.corrected_by is None]
+        if live:
+            _check_paired_quantity(ev, res, qty, live[0])
 
 
 def _check_containment(ev: EventInput, res: ResourceState, w: _Work, qty: Decimal) -> None:
@@ -640,6 +666,8 @@ def judge(
             _check_holder(ev, res, acting)
             _check_containment(ev, res, w, qty)
             _check_pairing(ev, res, qty, view)
+        else:
+            _check_correction_on(ev, res, qty, view)
     elif a.create_resource == "optional" and ev.resource_quantity is not None:
         res = _new_from_event(ev, new, new_resource_id, event_id, view)
         w.put(res)
