@@ -198,6 +198,15 @@ async def load(
     return summary(*await _drive(host, port, concurrency, seconds, make, rng))
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far, from /proc (None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def interleaved(
     host: str,
     port: int,
@@ -206,20 +215,35 @@ async def interleaved(
     phases: dict[str, Any],
     rng: random.Random,
     rounds: int,
+    server_pid: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Each phase for ``seconds`` in all, in ``rounds`` slices taken in turn.
 
     The machine is shared: a phase run after another may meet a different load. Taking the
     phases in turn, slice by slice, exposes them to the same conditions, so their ratios
-    compare like with like.
+    compare like with like. With the server's pid, each phase also reports the server's CPU
+    time per request, which other work on the machine does not change.
     """
     taken: dict[str, tuple[list[float], float, int]] = {name: ([], 0.0, 0) for name in phases}
+    cpu: dict[str, float | None] = {name: 0.0 for name in phases}
     for _ in range(rounds):
         for name, make in phases.items():
+            before = process_cpu_seconds(server_pid) if server_pid else None
             lat, secs, errs = await _drive(host, port, concurrency, seconds / rounds, make, rng)
+            after = process_cpu_seconds(server_pid) if server_pid else None
             all_lat, all_secs, all_errs = taken[name]
             taken[name] = (all_lat + lat, all_secs + secs, all_errs + errs)
-    return {name: summary(*got) for name, got in taken.items()}
+            used = cpu[name]
+            cpu[name] = (
+                None if used is None or before is None or after is None else (used + after - before)
+            )
+    out = {}
+    for name, got in taken.items():
+        out[name] = summary(*got)
+        used = cpu[name]
+        if used is not None and got[0]:
+            out[name]["server_cpu_ms_per_request"] = round(used * 1000 / len(got[0]), 3)
+    return out
 
 
 def run(
@@ -243,7 +267,9 @@ def run(
         log = Path(tmp) / "server.log"
         proc = start_server(data_dir, url, port, log)
         try:
-            out = asyncio.run(_measure(port, ids, keys, specs, concurrency, seconds, seed))
+            out = asyncio.run(
+                _measure(port, ids, keys, specs, concurrency, seconds, seed, proc.pid)
+            )
         except (OSError, asyncio.IncompleteReadError) as exc:
             raise RuntimeError(f"{exc!r}; server log: {log.read_text()[-3000:]}") from exc
         finally:
@@ -270,6 +296,7 @@ async def _measure(
     concurrency: int,
     seconds: float,
     seed: int,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
     json_headers = {"content-type": "application/json"}
@@ -300,7 +327,7 @@ async def _measure(
     reads = await interleaved(
         host, port, concurrency, seconds,
         {"cached": graphql, "uncached": graphql_uncached, "ceiling": plain}, rng,
-        rounds=max(1, round(seconds / 2)),
+        rounds=max(1, round(seconds / 2)), server_pid=server_pid,
     )  # fmt: skip
     gql, uncached, ceiling = reads["cached"], reads["uncached"], reads["ceiling"]
     writes = await load(host, port, concurrency, seconds, write, rng)
@@ -308,11 +335,19 @@ async def _measure(
     def ratio(a: dict[str, Any]) -> float | None:
         return round(a["per_s"] / ceiling["per_s"], 3) if ceiling["per_s"] else None
 
+    def cpu_ratio(a: dict[str, Any]) -> float | None:
+        """The ceiling's server CPU per request over this phase's: the ratio without the
+        machine's other work in it."""
+        mine, best = a.get("server_cpu_ms_per_request"), ceiling.get("server_cpu_ms_per_request")
+        return round(best / mine, 3) if mine and best else None
+
     return {
         "graphql_resource_query": gql,
         "graphql_resource_query_uncached": uncached,
         "json_resource_endpoint": ceiling,
         "ratio": ratio(gql),
         "ratio_uncached": ratio(uncached),
+        "cpu_ratio": cpu_ratio(gql),
+        "cpu_ratio_uncached": cpu_ratio(uncached),
         "signed_writes": writes,
     }
