@@ -15,7 +15,7 @@ growing the log).
 * Nothing loaded yet, the generation moved, or the log shrank (a restored database): every
   event is read. Besides rebuild, a commit moves the generation when a record relinked earlier
   events' breadcrumbs (an event from another chain that arrived after newer events on the same
-  resource: see ``reflow.vf.rules._into_history``), the only other change to an old event row.
+  resource: see ``reflow.vf.history.into_history``), the only other change to an old event row.
 
 So a trace never answers from a state older than the store's when the trace began. A load must
 see a whole prefix of the log, or a record it missed would be skipped for ever: on SQLite the

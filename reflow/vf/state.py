@@ -40,7 +40,7 @@ class ResourceState:
     image: str | None = None
     created_by: str | None = None  # the event that created it
     # the event that gave it its present holders (its creation, or the last transfer of rights
-    # or custody): every later event on it comes after that one (see rules._after_holders)
+    # or custody): every later event on it comes after that one (see history.after_holders)
     holder_event: str | None = None
 
     def as_row(self) -> dict[str, Any]:
