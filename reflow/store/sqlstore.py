@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from reflow.errors import StaleStateError, StoreError
@@ -238,6 +238,15 @@ class SqlStore:
                 if self._pos >= 0 and pos != self._pos:
                     raise StaleStateError("another writer appended to this log; judge again")
                 self._write(conn, applied if write_log else (), merged, evidence)
+                if not write_log and applied:
+                    # a replay recomputes the clocks (a database migrated to clocks had them
+                    # computed from prev and deps alone): keep the log's in step
+                    conn.execute(
+                        update(records)
+                        .where(records.c.hash == bindparam("h"))
+                        .values(clock=bindparam("c")),
+                        [{"h": rec.hash, "c": ch.clock} for rec, ch in applied],
+                    )
                 if any(ch.relinks for _, ch in applied):
                     # earlier events' rows changed: caches that read only new records' events
                     # (the trace index) must read everything again
