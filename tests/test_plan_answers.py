@@ -133,6 +133,50 @@ def test_a_refusal_nobody_else_can_take_is_requested_on_the_market(node: Node) -
     assert not [c for c in _live(after) if c["role"] == "work" and c["spec"] == ids["pressing"]]
 
 
+def _trips(state: dict) -> dict[str, str]:
+    """Per resource carried, the vehicle that carries it."""
+    return {r: c["resource"] for c in _live(state) if c["role"] == "use"
+            for r in c["explanation"]["resources"]}  # fmt: skip
+
+
+def test_a_refused_trip_loses_that_van_for_those_goods_only(node: Node) -> None:
+    """Dan refuses to pick up the fibre for the pressing. The revision plans that whole trip
+    again (pickup, drop-off and the use of a van) and gives it to Eva's van, farther away. Dan's
+    van is ruled out for the fibre only: it still collects the garments, including those of a
+    new lot that replaces most of bin B, sold meanwhile."""
+    s, ids = textile(node)
+    dan, van = ids["driver"], ids["van"]
+    eva = s.agent("Eva")
+    eva_van = s.van(eva, 300, s.place(eva, "Eva's yard", "52.4500", "4.9000"))
+    plan = _plan(s, ids)
+    state = service.progress(node.store, plan, now=NOW)
+    assert _trips(state) == {ids["fibre_stock"]: van, ids["bin_a"]: van, ids["bin_b"]: van}
+    [pickup] = [c for c in _live(state) if c["action"] == "pickup"
+                and c["explanation"]["resources"] == [ids["fibre_stock"]]]  # fmt: skip
+    fibre_trip = [c["id"] for c in _live(state) if c["role"] in ("transport", "use")
+                  and c["explanation"]["resources"] == [ids["fibre_stock"]]]  # fmt: skip
+    service.refuse(node, s.keys[dan], pickup["id"], reason="not on Wednesdays")
+    shop = next(c["provider"] for c in _live(state) if c["resource"] == ids["bin_b"])
+    sold = {"action": "lower", "provider": shop, "receiver": shop,
+            "resourceInventoriedAs": ids["bin_b"], "resourceQuantity": qty(30)}  # fmt: skip
+    node.submit(s.keys[shop], "vf.event", {"event": sold})
+    other = s.agent("Second shop", "Organization")
+    bin_c = s.stock(other, ids["garments"], 60, s.place(other, "bin C", "52.3400", "4.8800"))
+
+    out = service.replan(node, s.keys[s.coord], plan, now=NOW, publish=False)
+    after = service.progress(node.store, plan, now=NOW)
+    assert _trips(after) == {
+        ids["fibre_stock"]: eva_van,
+        ids["bin_a"]: van,
+        ids["bin_b"]: van,
+        bin_c: van,
+    }
+    assert not set(fibre_trip) & {c["id"] for c in _live(after)}  # the whole refused trip
+    assert [u for u in out["unmet"] if u["what"] == "transport"] == []
+    leg = next(p for p in after["processes"] if p["name"] == "transport to press panels")
+    assert leg["drivers"] == [eva]
+
+
 def test_answers_are_refused_when_they_cannot_stand(lite: Node) -> None:
     s, ids = textile(lite)
     plan = _plan(s, ids)

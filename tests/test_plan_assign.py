@@ -1,6 +1,6 @@
 """The assignment model on its own: hours within offers and windows, nobody in two places at
-once, loads within capacity, the nearest chosen, the same answer for the same inputs, and a
-usable answer even when the solver gets no time at all."""
+once — at work or at the wheel —, loads within capacity, the nearest chosen, the same answer for
+the same inputs, and a usable answer even when the solver gets no time at all."""
 
 from __future__ import annotations
 
@@ -175,13 +175,17 @@ def test_the_same_inputs_give_the_same_assignment() -> None:
         max_size=8,
     ),
     st.lists(st.tuples(st.integers(0, 60), st.integers(1, 6)), max_size=3),
+    st.lists(st.tuples(st.integers(0, 40), st.integers(1, 6)), max_size=3),
 )
 def test_whatever_the_windows_and_bookings_nobody_is_in_two_places(
-    raw_needs: list[tuple[int, int, int]], raw_busy: list[tuple[int, int]]
+    raw_needs: list[tuple[int, int, int]],
+    raw_busy: list[tuple[int, int]],
+    raw_trips: list[tuple[int, int]],
 ) -> None:
-    """Needs (start hour, window hours, hours), three sorters (one of them with two offers and
-    bookings): every stretch lies in its need's window, no two stretches of one person overlap
-    nor meet a booking, and the hours placed plus the hours short are the need."""
+    """Needs (start hour, window hours, hours), three sorters (one of them with two offers,
+    bookings, and a van to drive for loads in their own windows): every stretch lies in its
+    need's window, every trip in its load's, no two stretches or trips of one person overlap nor
+    meet a booking, and the hours placed plus the hours short are the need."""
     offers = [
         Offer(f"o{i}", f"p{i}", "sorting", set(), Decimal(30), T0, None, 52.37 + i / 100, 4.9)
         for i in range(3)
@@ -191,11 +195,92 @@ def test_whatever_the_windows_and_bookings_nobody_is_in_two_places(
         for i, (start, span, hours) in enumerate(raw_needs)
     ]
     booked = [(T0 + timedelta(hours=b), T0 + timedelta(hours=b + d)) for b, d in raw_busy]
-    res = solve(needs, offers, [], [], busy={"p0": booked}, seconds=1.0)
+    loads = [
+        _timed_load(i, 10, 52.36, T0 + timedelta(hours=start), span)
+        for i, (start, span) in enumerate(raw_trips)
+    ]
+    van = Vehicle("van", "p0", Decimal(300), 52.37, 4.91)
+    res = solve(needs, offers, loads, [van], busy={"p0": booked}, seconds=1.0)
     for person in ("p0", "p1", "p2"):
         assert _disjoint(_blocks(res, person))
-    assert all(e <= b2 or e2 <= b for b, e in _blocks(res, "p0") for b2, e2 in booked)
+    p0 = sorted(_blocks(res, "p0") + _trips(res, "p0"))
+    assert _disjoint(p0)
+    assert all(e <= b2 or e2 <= b for b, e in p0 for b2, e2 in booked)
     for n in needs:
         got = res.work.get(n.id, [])
         assert all(n.begins <= a.begins < a.ends <= n.ends for a in got)
         assert sum(a.hours for a in got) + res.short.get(n.id, Decimal(0)) == n.hours
+    for ld in loads:
+        assert ld.window is not None
+        assert all(ld.window[0] <= b < e <= ld.window[1] for b, e in res.driving[ld.id])
+        assert (res.carried[ld.id] is None) == (res.driving[ld.id] == [])
+
+
+def _timed_load(i: int, kg: int, lat: float, begins: datetime, span_h: int) -> Load:
+    load = _load(i, kg, lat)
+    load.window = (begins, begins + timedelta(hours=span_h))
+    return load
+
+
+def _trips(res, driver: str) -> list[tuple[datetime, datetime]]:
+    return sorted(
+        t
+        for load, carried in res.carried.items()
+        if carried is not None and carried[0].custodian == driver
+        for t in res.driving[load]
+    )
+
+
+def _hours(blocks: list[tuple[datetime, datetime]]) -> Decimal:
+    return sum((Decimal((e - b) / timedelta(minutes=6)) / 10 for b, e in blocks), Decimal(0))
+
+
+def test_a_driver_is_not_on_two_trips_at_once() -> None:
+    """Two loads travel in the same two hours, each a trip of more than an hour. Dan's van is
+    nearest and has room for both, but Dan cannot drive both: one goes to Eva's van."""
+    loads = [_timed_load(1, 50, 52.36, T0, 2), _timed_load(2, 50, 52.36, T0, 2)]
+    vans = [
+        Vehicle("van-dan", "dan", Decimal(300), 52.37, 4.91),
+        Vehicle("van-eva", "eva", Decimal(300), 52.45, 4.91),
+    ]
+    res = solve([], [], loads, vans)
+    assert sorted(c[0].id for c in res.carried.values() if c) == ["van-dan", "van-eva"]
+    for driver in ("dan", "eva"):
+        [(b, e)] = _trips(res, driver)
+        assert T0 <= b < e <= T0 + timedelta(hours=2)
+
+
+def test_a_driver_works_and_drives_in_one_time() -> None:
+    """Dan offers 7 hours of sorting in the 8 hours a load must also travel in his van: he drives
+    (a load left behind weighs more than an hour of sorting) and sorts the rest of the time, never
+    both at once; what he cannot sort is short."""
+    dan = Offer("o-dan", "dan", "sorting", set(), Decimal(40), T0, None, 52.37, 4.9)
+    need = _window_need(1, "7", T0, 8)
+    load = _timed_load(1, 50, 52.36, T0, 8)
+    res = solve([need], [dan], [load], [Vehicle("van", "dan", Decimal(300), 52.37, 4.91)])
+    assert res.carried["l1"] is not None
+    trips, work = _trips(res, "dan"), _blocks(res, "dan")
+    assert _disjoint(sorted(trips + work))
+    assert _hours(trips) + _hours(work) == 8
+    assert res.short["n1"] == 7 - _hours(work) > 0
+
+
+def test_a_drivers_bookings_and_offered_hours_are_kept_free() -> None:
+    """Dan is booked by another plan from 08:00 to 10:00 and offers his time only from 08:00 to
+    16:00: a load to carry between 08:00 and 10:00 finds no driver, one between 14:00 and 17:00
+    is driven inside his hours (before 16:00), and one after 17:00 not at all."""
+    van = Vehicle("van", "dan", Decimal(300), 52.37, 4.91)
+    busy = {"dan": [(T0, T0 + timedelta(hours=2))]}
+    hours = {"dan": [(T0, T0 + timedelta(hours=8))]}
+    loads = [
+        _timed_load(1, 20, 52.372, T0, 2),
+        _timed_load(2, 20, 52.372, T0 + timedelta(hours=6), 3),
+        _timed_load(3, 20, 52.372, T0 + timedelta(hours=9), 3),
+    ]
+    res = solve([], [], loads, [van], busy=busy, available=hours)
+    assert (res.carried["l1"], res.carried["l3"]) == (None, None)
+    assert res.carried["l2"] is not None
+    [(b, e)] = res.driving["l2"]
+    assert T0 + timedelta(hours=6) <= b < e <= T0 + timedelta(hours=8)
+    free = {c["vehicle"]: c["driverFree"] for c in res.candidates["l1"]}
+    assert free == {"van": False}

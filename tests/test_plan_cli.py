@@ -87,7 +87,9 @@ def test_plan_show_progress_and_replan_from_the_cli(tmp_path: Path) -> None:
     assert "press panels" in text and "Commitments" in text
     progress = _run("plan", "progress", out["plan"], *d)
     assert progress["status"] in ("on_track", "at_risk")
-    assert "press panels" in _run("plan", "progress", out["plan"], *d, as_json=False)["text"]
+    text = _run("plan", "progress", out["plan"], *d, as_json=False)["text"]
+    assert "press panels" in text
+    assert f"collect used garments: driven by {ids['driver'][:10]}" in text
     assert [p["id"] for p in _run("plan", "list", "--by", s.coord, *d)] == [out["plan"]]
     again = _run("plan", "replan", out["plan"], "--as", s.coord, *d)
     # nothing changed since: the revision keeps every commitment (and so every answer)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from plan_scene import NOW, Scene, qty, textile
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from reflow.market.tables import intents
 from reflow.node import Node
 from reflow.plan import service
+from reflow.plan.data import parse_time
 
 
 @pytest.fixture
@@ -244,37 +246,24 @@ def test_inventory_at_the_stage_a_flow_asks_for_is_netted_there(node: Node) -> N
     assert (raw["gross"], raw["netted"], raw["net"]) == ("120", "100", "20")
 
 
-def test_a_van_on_another_plans_trip_is_not_free_then(planned) -> None:
-    """The first plan uses the van for the collection on 7 March: a plan collecting a week
-    later gets the van; one collecting at the same time as the first finds no vehicle."""
-    s, ids, _out, _show = planned
+def test_a_van_on_another_plans_trips_is_used_around_them(planned) -> None:
+    """The first plan uses the van for the collection on the morning of 7 March: a plan
+    collecting a week later gets the van, and so does one collecting the same day — when the
+    van and its driver are back from the first plan's trips."""
+    s, ids, _out, show = planned
     shop = s.agent("Second shop", "Organization")
     s.stock(shop, ids["garments"], 60, s.place(shop, "bin C", "52.3400", "4.8800"))
-    later = service.plan_from_demand(
-        s.node,
-        s.keys[s.coord],
-        ids["panel"],
-        qty(5, "om2:one"),
-        NOW + timedelta(days=17),
-        s.hub,
-        now=NOW,
-        publish=False,
-    )
-    assert [u for u in later["unmet"] if u["what"] == "transport"] == []
-    shown = service.show(s.node.store, later["plan"])
-    assert [c["resource"] for c in _commitments(shown, "use")] == [ids["van"]]
-    same = service.plan_from_demand(
-        s.node,
-        s.keys[s.coord],
-        ids["panel"],
-        qty(5, "om2:one"),
-        NOW + timedelta(days=10),
-        s.hub,
-        now=NOW,
-        publish=False,
-    )
-    [carry] = [u for u in same["unmet"] if u["what"] == "transport"]
-    assert "another plan's trip" in carry["why"]
+    first = _commitments(show, "use")
+    for days in (17, 10):
+        other = service.plan_from_demand(
+            s.node, s.keys[s.coord], ids["panel"], qty(5, "om2:one"),
+            NOW + timedelta(days=days), s.hub, now=NOW, publish=False,
+        )  # fmt: skip
+        assert [u for u in other["unmet"] if u["what"] == "transport"] == []
+        [trip] = _commitments(service.show(s.node.store, other["plan"]), "use")
+        assert trip["resource"] == ids["van"]
+        assert _disjoint(_blocks([*first, trip]))
+    assert trip["begins"][:10] == "2026-03-07"
 
 
 def test_a_worker_booked_by_one_plan_is_not_booked_at_the_same_time_by_another(planned) -> None:
@@ -299,3 +288,88 @@ def test_a_worker_booked_by_one_plan_is_not_booked_at_the_same_time_by_another(p
     assert pia["ends"] <= first["begins"] or pia["begins"] >= first["ends"]
     short = next(u for u in second["unmet"] if u["what"] == "work" and u["spec"] == ids["pressing"])
     assert short["quantity"] == "2"
+
+
+def _blocks(cs: list[dict]) -> list[tuple[str, str]]:
+    return sorted((c["begins"], c["ends"]) for c in cs)
+
+
+def _disjoint(blocks: list[tuple[str, str]]) -> bool:
+    return all(a[1] <= b[0] for a, b in pairwise(blocks))
+
+
+def test_the_vans_driver_is_booked_for_each_trip_and_every_transport_says_who_drives(
+    planned,
+) -> None:
+    """Dan drives his van: each trip books a block of his time inside its process, as long as
+    the trip, never two at once; the pickups and drop-offs name him and those blocks, and the
+    plan's progress says who drives each process's transport."""
+    s, ids, _out, show = planned
+    dan = ids["driver"]
+    procs = {p["id"]: p for p in show["processes"]}
+    uses = _commitments(show, "use")
+    assert uses and {c["provider"] for c in uses} == {dan}
+    for c in uses:
+        p = procs[c["process"]]
+        assert p["begins"] <= c["begins"] < c["ends"] <= p["ends"]
+        hours = (parse_time(c["ends"]) - parse_time(c["begins"])) / timedelta(hours=1)
+        assert Decimal(c["quantity"]) == Decimal(str(round(hours, 1)))
+    assert _disjoint(_blocks(uses))
+    for c in _commitments(show, "transport"):
+        why = c["explanation"]
+        trips = [(u["begins"][:19], u["ends"][:19]) for u in uses
+                 if u["explanation"]["load"] == why["load"]]  # fmt: skip
+        assert why["driver"] == dan
+        assert [(b[:19], e[:19]) for b, e in why["driving"]] == sorted(trips)
+    state = service.progress(s.node.store, show["id"], now=NOW)
+    drivers = {p["name"]: p["drivers"] for p in state["processes"]}
+    assert drivers["collect used garments"] == [dan]
+    assert drivers["transport to press panels"] == [dan]
+    assert drivers["sort"] == []
+
+
+def test_a_driver_is_not_asked_to_drive_outside_the_hours_they_offer(node: Node) -> None:
+    """Dan offers sorting from 9 March on, so he drives only from then: the fibre for the
+    pressing (11 March) goes in his van, but nobody can collect the garments on 7 March, and
+    the market is asked for that transport."""
+    s, ids = textile(node)
+    dan = ids["driver"]
+    s.offer_work(dan, ids["sorting"], 4, s.place(dan, "Dan", "52.3700", "4.9100"),
+                 NOW + timedelta(days=7), NOW + timedelta(days=21))  # fmt: skip
+    out = service.plan_from_demand(
+        node, s.keys[s.coord], ids["panel"], qty(50, "om2:one"), NOW + timedelta(days=10),
+        s.hub, now=NOW, publish=False,
+    )  # fmt: skip
+    carried = {u["resource"] for u in out["unmet"] if u["what"] == "transport"}
+    assert carried == {ids["bin_a"], ids["bin_b"]}
+    assert all("driver" in u["why"] for u in out["unmet"] if u["what"] == "transport")
+    shown = service.show(node.store, out["plan"])
+    [use] = _commitments(shown, "use")
+    assert use["explanation"]["resources"] == [ids["fibre_stock"]]
+    assert use["provider"] == dan and use["begins"] >= "2026-03-09"
+
+
+def test_a_driver_booked_for_work_by_another_plan_drives_around_it(node: Node) -> None:
+    """Dan, who drives the van, also sorts, and is the nearest sorter: the first plan books him
+    to sort from the morning of 8 March. A second plan collecting garments that day books him
+    for the trip only when he is not sorting for the first."""
+    s, ids = textile(node)
+    dan = ids["driver"]
+    s.offer_work(dan, ids["sorting"], 30, s.place(dan, "Dan", "52.3700", "4.9001"),
+                 NOW, NOW + timedelta(days=14))  # fmt: skip
+    first = service.plan_from_demand(
+        node, s.keys[s.coord], ids["panel"], qty(50, "om2:one"), NOW + timedelta(days=10),
+        s.hub, now=NOW, publish=False,
+    )  # fmt: skip
+    work = [c for c in _commitments(service.show(node.store, first["plan"]), "work")
+            if c["provider"] == dan]  # fmt: skip
+    assert work and work[0]["begins"][:10] == "2026-03-08"
+    shop = s.agent("Second shop", "Organization")
+    s.stock(shop, ids["garments"], 60, s.place(shop, "bin C", "52.3400", "4.8800"))
+    second = service.plan_from_demand(
+        node, s.keys[s.coord], ids["panel"], qty(5, "om2:one"), NOW + timedelta(days=11),
+        s.hub, now=NOW, publish=False,
+    )  # fmt: skip
+    [trip] = _commitments(service.show(node.store, second["plan"]), "use")
+    assert (trip["provider"], trip["begins"][:10]) == (dan, "2026-03-08")
+    assert _disjoint(_blocks([*work, trip]))

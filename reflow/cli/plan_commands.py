@@ -52,9 +52,9 @@ def _schedule(out: dict[str, Any]) -> None:
     for col in ("process", "begins", "ends", "who", "what", "critical"):
         table.add_column(col, overflow="fold")
     for p in out["processes"]:
-        who = sorted(
-            {c["provider"][:10] for c in p["commitments"] if c["role"] in ("work", "transport")}
-        )
+        drivers = set(p.get("drivers", []))
+        who = sorted({c["provider"][:10] for c in p["commitments"] if c["role"] == "work"})
+        who += [f"{d[:10]} drives" for d in sorted(drivers)]
         what = [
             f"{c['action']} {qty({'hasNumericalValue': c['quantity'], 'hasUnit': c['unit']})}"
             for c in p["commitments"]
@@ -200,6 +200,15 @@ def progress_cmd(
             escape("; ".join(p["reasons"])),
         )
     console.print(table)
+    for p in out["processes"]:
+        if p["drivers"]:
+            who = ", ".join(_short(d) for d in p["drivers"])
+            console.print(f"{escape(p['name'])}: driven by {who}")
+    for c in out["cancelled"]:
+        console.print(
+            f"[yellow]cancelled[/] {c['action']} by {_short(c['provider'])}, fulfilled "
+            f"{c['fulfilled']}/{c['quantity']} {escape(c['unit'])} all the same"
+        )
     said = out["answers"]
     console.print(
         f"providers' answers: {said['accepted']} accepted, {said['refused']} refused, "

@@ -1,13 +1,13 @@
-"""Who does what: work to people who offer the skill and have the time, loads to vehicles.
+"""Who does what: work to people who offer the skill and have the time, loads to vehicles whose
+drivers have the time.
 
-Two CP-SAT models (OR-Tools) for a whole plan, solved one after the other, each with half the
-budget, since work and transport share no constraint: ``work_model`` (hours of people's offers,
-in stretches of time that never overlap for one person) and ``load_model`` (loads within
-vehicles' capacity). The status reported is the worse of the two. Each model's greedy
-answer is its hint; if the solver finds nothing better in its budget, the greedy answer stands
-and the status says so: ``FEASIBLE (greedy)``. The objective, in order of weight: uncovered
-hours and dropped loads (they become market requests), lateness (an offer whose window opens
-after the process should begin), then kilometres travelled.
+One CP-SAT model (OR-Tools) for a whole plan, in two parts that share people's time:
+``work_model`` (hours of people's offers and drivers' trips, in stretches of time that never
+overlap for one person) and ``load_model`` (loads within vehicles' capacity). A greedy answer
+(work first, then loads) is the hint; if the solver finds nothing better in its budget, the
+greedy answer stands and the status says so: ``FEASIBLE (greedy)``. The objective, in order of
+weight: dropped loads and uncovered hours (they become market requests), lateness (an offer
+whose window opens after the process should begin), then kilometres travelled.
 
 The same inputs give the same assignment: the solver runs with a fixed seed, searches
 deterministically (one worker) and stops on a *deterministic* time
@@ -18,10 +18,10 @@ time is only a generous safety net, reported by the caller, never recorded in a 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from ortools.sat.python import cp_model
@@ -29,7 +29,7 @@ from ortools.sat.python import cp_model
 from reflow.plan import load_model, work_model
 from reflow.plan.data import Offer, Vehicle
 from reflow.plan.load_model import Item, Load
-from reflow.plan.work_model import WorkNeed, available_for, skilled
+from reflow.plan.work_model import Window, WorkNeed, available_for, skilled
 
 __all__ = [
     "Assignment",
@@ -67,6 +67,7 @@ class Result:
     work: dict[str, list[Assignment]] = field(default_factory=dict)
     short: dict[str, Decimal] = field(default_factory=dict)
     carried: dict[str, tuple[Vehicle, float] | None] = field(default_factory=dict)
+    driving: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)  # per load
     candidates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     lateness_hours: float = 0.0
 
@@ -78,55 +79,31 @@ def solve(
     vehicles: list[Vehicle],
     *,
     busy: dict[str, list[tuple[datetime, datetime]]] | None = None,
+    available: dict[str, list[Window]] | None = None,
     seconds: float = 4.0,
 ) -> Result:
-    """``busy``: per agent, the blocks of time its live commitments already book."""
-    wm = work_model.build(needs, offers, busy or {})
-    lm = load_model.build(loads, vehicles)
+    """``busy``: per agent, the blocks of time its live commitments already book;
+    ``available``: per driver who offers work, the windows of those offers (a driver not in it
+    may drive any time)."""
+    m = cp_model.CpModel()
+    starts = [n.begins for n in needs] + [ld.window[0] for ld in loads if ld.window]
+    t0 = min(starts, default=datetime(2000, 1, 1, tzinfo=UTC))
+    wm, wcost = work_model.build(m, t0, needs, offers, busy or {}, available or {})
+    lm, lcost = load_model.build(
+        m, loads, vehicles, partial(work_model.driver_free, wm), partial(work_model.add_drive, wm)
+    )
+    m.minimize(sum(wcost) + sum(lcost))
+    work_model.finish(wm, needs)
+    load_model.greedy(lm, loads, vehicles, partial(work_model.book_drive, wm))
+    hint = {**wm.hint, **lm.hint}
+    for var, val in hint.items():
+        m.proto.solution_hint.vars.append(var)
+        m.proto.solution_hint.values.append(val)
+    greedy = _cost(m, hint)
     start = time.perf_counter()
-    wstatus, wval, stretches, wcost = _solve_work(wm, seconds / 2)
-    ts, tstatus = _run(lm.model, seconds / 2)
-    ok = (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    # A solution found in too small a budget may be worse than the greedy one: keep the better.
-    if tstatus == cp_model.FEASIBLE and ts.objective_value > _cost(lm.model, lm.hint):
-        tstatus = cp_model.UNKNOWN
-    worst = max((wstatus, tstatus), key=lambda st: (st not in ok, st != cp_model.OPTIMAL))
-    out = Result(ts.status_name(worst), 0.0, time.perf_counter() - start)
+    solver, status = _run(m, seconds)
+    out = Result(solver.status_name(status), greedy, 0.0)
     out.candidates = {**wm.candidates, **lm.candidates}
-    if worst not in ok:
-        out.status = "FEASIBLE (greedy)"
-
-    def tval(var: Any) -> int:
-        return int(ts.value(var)) if tstatus in ok else lm.hint[var.index]
-
-    out.objective = wcost + (ts.objective_value if tstatus in ok else _cost(lm.model, lm.hint))
-    for n in needs:
-        got = []
-        for p in wm.pairs[n.id]:
-            if wval(p.h) <= 0:
-                continue
-            for b, e in stretches[p.h.index]:
-                got.append(
-                    Assignment(p.offer, Decimal(e - b) / 10, p.km, p.late, wm.at(b), wm.at(e))
-                )
-            out.lateness_hours = max(out.lateness_hours, p.late)
-        out.work[n.id] = got
-        left_over = Decimal(wval(wm.short[n.id])) / 10
-        if left_over > 0:
-            out.short[n.id] = min(left_over, n.hours)
-    for ld in loads:
-        chosen = [(v, km) for v, z, km in lm.carry[ld.id] if tval(z)]
-        out.carried[ld.id] = chosen[0] if chosen else None
-    return out
-
-
-def _solve_work(
-    wm: work_model.WorkModel, budget: float
-) -> tuple[Any, Callable[[Any], int], dict[int, list[tuple[int, int]]], float]:
-    """(status, value of a variable, stretches per block, objective): the solver's answer laid
-    out in time, or the greedy one if the solver finds nothing better within the budget."""
-    greedy = _cost(wm.model, wm.hint)
-    solver, status = _run(wm.model, budget)
     if status == cp_model.OPTIMAL or (
         status == cp_model.FEASIBLE and solver.objective_value <= greedy
     ):
@@ -134,8 +111,34 @@ def _solve_work(
         def value(var: Any) -> int:
             return int(solver.value(var))
 
-        return status, value, work_model.place(wm, value), solver.objective_value
-    return cp_model.UNKNOWN, lambda var: wm.hint[var.index], wm.blocks, greedy
+        stretches, out.objective = work_model.place(wm, value), solver.objective_value
+    else:  # nothing better than the greedy answer in the budget: it stands
+
+        def value(var: Any) -> int:
+            return hint.get(var.index, 0)
+
+        stretches, out.status = wm.blocks, "FEASIBLE (greedy)"
+    out.seconds = time.perf_counter() - start
+    for n in needs:
+        got = []
+        for p in wm.pairs[n.id]:
+            if value(p.h) <= 0:
+                continue
+            for b, e in stretches[p.h.index]:
+                got.append(
+                    Assignment(p.offer, Decimal(e - b) / 10, p.km, p.late, wm.at(b), wm.at(e))
+                )
+            out.lateness_hours = max(out.lateness_hours, p.late)
+        out.work[n.id] = got
+        left_over = Decimal(value(wm.short[n.id])) / 10
+        if left_over > 0:
+            out.short[n.id] = min(left_over, n.hours)
+    for ld in loads:
+        chosen = [(v, z, km) for v, z, km in lm.carry[ld.id] if value(z)]
+        out.carried[ld.id] = (chosen[0][0], chosen[0][2]) if chosen else None
+        trips = stretches.get(chosen[0][1].index, []) if chosen else []
+        out.driving[ld.id] = [(wm.at(b), wm.at(e)) for b, e in trips]
+    return out
 
 
 def _cost(model: cp_model.CpModel, values: dict[int, int]) -> float:

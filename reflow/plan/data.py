@@ -10,6 +10,9 @@ specification times the quantity.
 Availability of people is what they offer on the market: open ``work`` offers (the skill is
 the intent's ``resourceConformsTo`` or classes; the hours ``availableQuantity``; the window
 ``hasBeginning``/``hasEnd``), less the hours other live plans already committed against them.
+A driver's time is booked like work: a driver who offers work drives only within the windows
+of those offers (whatever hours are left on them: driving is not that skill), one who offers
+none at any time; live work and trips (``use`` commitments) of every plan book their time.
 Inventory a live plan reserved (``plan_reservations``, less what its commitment fulfilled) is
 not available to another plan. A commitment its provider refused holds nothing (no hours, no
 inventory, no vehicle, no time), even before the planner re-plans it.
@@ -24,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from reflow.errors import UnitError
 from reflow.market.matching import haversine_km
@@ -88,7 +91,7 @@ class Vehicle:
     capacity_kg: Decimal
     lat: float | None
     long: float | None
-    busy: list[tuple[datetime, datetime]] = field(default_factory=list)  # other plans' trips
+    busy: list[tuple[datetime, datetime]] = field(default_factory=list)  # its live trips
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +100,8 @@ class Refusals:
 
     offers: frozenset[str] = frozenset()  # market offers of work behind refused work
     resources: frozenset[str] = frozenset()  # inventory behind refused supplies
-    vehicles: frozenset[str] = frozenset()  # vehicles behind refused transport
+    # (vehicle, resource) behind refused transport: that vehicle does not carry those goods
+    carriers: frozenset[tuple[str, str]] = frozenset()
     records: tuple[str, ...] = ()  # the refusals themselves (a revision's deps)
 
 
@@ -112,13 +116,17 @@ class PlanData:
     offers: list[Offer]
     vehicles: list[Vehicle]
     taken: dict[str, Decimal] = field(default_factory=dict)  # allocated in this run
-    # per agent offering work: the blocks of time its live plan commitments book
+    # per agent offering work or driving: the blocks of time its live plan commitments book
     busy: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)
+    # per driver who offers work: the windows of those offers (when they may drive)
+    hours: dict[str, list[tuple[datetime | None, datetime | None]]] = field(default_factory=dict)
+    refused: Refusals = field(default_factory=Refusals)
 
     def drop(self, refused: Refusals) -> None:
-        """Leave out what providers refused to this plan: they are not asked again for it."""
+        """Leave out what providers refused to this plan: they are not asked again for it (a
+        vehicle only for the goods its driver refused to carry: see ``transport.loads``)."""
+        self.refused = refused
         self.offers = [o for o in self.offers if o.intent not in refused.offers]
-        self.vehicles = [v for v in self.vehicles if v.id not in refused.vehicles]
         for spec, stock in self.stock.items():
             self.stock[spec] = [s for s in stock if s.id not in refused.resources]
 
@@ -264,32 +272,38 @@ def load(
             for uri in wanted_classes & (set(classes) | set(spec_classes)):
                 stock.setdefault(f"{CLASS}{uri}", []).append(s)
         reserved = _reserved(conn, exclude)
-        offers = _offers(conn, exclude)
+        offers, windows = _offers(conn, exclude)
         _busy(conn, vehicles, exclude)
-        busy = _bookings(conn, {o.agent for o in offers}, exclude, since)
-    return PlanData(places, spec_data, stock, reserved, offers, vehicles, busy=busy)
+        drivers = {v.custodian for v in vehicles}
+        busy = _bookings(conn, {o.agent for o in offers} | drivers, exclude, since)
+    for v in vehicles:  # its trips book whoever drives it now (its custodian: them, as a rule)
+        busy.setdefault(v.custodian, []).extend(v.busy)
+    hours = {a: windows[a] for a in sorted(drivers & set(windows))}
+    return PlanData(places, spec_data, stock, reserved, offers, vehicles, busy=busy, hours=hours)
 
 
 def _bookings(
     conn: Any, agents: set[str], exclude: frozenset[str], since: datetime | None
 ) -> dict[str, list[tuple[datetime, datetime]]]:
-    """The blocks of time live work commitments (of every plan) book each agent for.
+    """The blocks of time live work and trips (``use`` of a vehicle: its driver's time) of every
+    plan book each agent for.
 
     A commitment recorded without a block (before blocks were recorded) books the stretch of
-    its hours that ends at its due time.
+    its hours that ends at its due time (work) or begins at it (a trip: due when it starts).
     """
     if not agents:
         return {}
     q = select(
         commitments.c.id, commitments.c.provider, commitments.c.begins, commitments.c.ends,
-        commitments.c.due, commitments.c.quantity, commitments.c.unit,
+        commitments.c.due, commitments.c.quantity, commitments.c.unit, commitments.c.role,
     ).where(
-        commitments.c.role == "work",
+        commitments.c.role.in_(("work", "use")),
         commitments.c.provider.in_(sorted(agents)),
         _live(commitments.c.id, exclude),
     )  # fmt: skip
     if since is not None:
-        q = q.where(commitments.c.due >= since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        q = q.where(or_(commitments.c.due >= stamp, commitments.c.ends >= stamp))
     out: dict[str, list[tuple[datetime, datetime]]] = {}
     reduced = _reduced(conn)
     for r in conn.execute(q.order_by(commitments.c.provider, commitments.c.id)):
@@ -299,9 +313,12 @@ def _bookings(
             continue
         begins, ends = parse_time(r.begins), parse_time(r.ends)
         if begins is None or ends is None:
-            ends = parse_time(r.due)
-            assert ends is not None
-            begins = ends - timedelta(hours=float(hours))
+            due = parse_time(r.due)
+            assert due is not None
+            if r.role == "use":
+                begins, ends = due, due + timedelta(hours=float(hours))
+            else:
+                begins, ends = due - timedelta(hours=float(hours)), due
         elif r.id in reduced:  # the part done: the start of the block
             ends = min(ends, begins + timedelta(hours=float(hours)))
         out.setdefault(r.provider, []).append((begins, ends))
@@ -309,12 +326,17 @@ def _bookings(
 
 
 def _busy(conn: Any, vehicles: list[Vehicle], exclude: frozenset[str]) -> None:
-    """When live plans already use each vehicle: the windows of their transport processes."""
+    """When live plans already use each vehicle: the trips their ``use`` commitments book (or,
+    for one recorded without its block, the window of its transport process)."""
     by_id = {v.id: v for v in vehicles}
     if not by_id:
         return
     rows = conn.execute(
-        select(commitments.c.resource, processes.c.begins, processes.c.ends)
+        select(
+            commitments.c.resource,
+            func.coalesce(commitments.c.begins, processes.c.begins).label("begins"),
+            func.coalesce(commitments.c.ends, processes.c.ends).label("ends"),
+        )
         .join(processes, processes.c.id == commitments.c.process)
         .where(
             commitments.c.role == "use",
@@ -384,7 +406,11 @@ def _reserved(conn: Any, exclude: frozenset[str]) -> dict[str, Decimal]:
     return out
 
 
-def _offers(conn: Any, exclude: frozenset[str]) -> list[Offer]:
+def _offers(
+    conn: Any, exclude: frozenset[str]
+) -> tuple[list[Offer], dict[str, list[tuple[datetime | None, datetime | None]]]]:
+    """Open offers of work with hours left; and per agent, the windows of all its open offers
+    of work (when a driver may drive, hours left or not)."""
     used: dict[str, Decimal] = {}
     reduced = _reduced(conn)
     for c in conn.execute(
@@ -395,6 +421,7 @@ def _offers(conn: Any, exclude: frozenset[str]) -> list[Offer]:
         hours = convert(reduced.get(c.id, Decimal(c.quantity)), c.unit, HOUR)
         used[c.intent] = used.get(c.intent, Decimal(0)) + hours
     out = []
+    windows: dict[str, list[tuple[datetime | None, datetime | None]]] = {}
     for r in conn.execute(
         select(intents)
         .where(
@@ -405,6 +432,9 @@ def _offers(conn: Any, exclude: frozenset[str]) -> list[Offer]:
         )
         .order_by(intents.c.id)
     ):
+        windows.setdefault(r.provider or r.agent, []).append(
+            (parse_time(r.begins), parse_time(r.ends))
+        )
         if r.available is None or r.unit is None:
             continue
         try:
@@ -419,4 +449,4 @@ def _offers(conn: Any, exclude: frozenset[str]) -> list[Offer]:
                 parse_time(r.begins), parse_time(r.ends), r.lat, r.long,
             )
         )  # fmt: skip
-    return out
+    return out, windows

@@ -12,7 +12,6 @@ from reflow.plan.explode import Explosion, Planned, up
 from reflow.store.codec import dec_text
 
 LOCAL_KM = 0.5  # closer than this to the plan's place, an input needs no transport
-KMH = Decimal(30)  # planning speed of a vehicle in town, for the length of a transport leg
 
 
 def iso(t: datetime) -> str:
@@ -46,6 +45,8 @@ class Draft:
     commitments: list[dict[str, Any]] = field(default_factory=list)
     unmet: list[dict[str, Any]] = field(default_factory=list)
     keys: dict[str, str] = field(default_factory=dict)  # planned/leg id -> process key
+    planned: set[str] = field(default_factory=set)  # the recipe processes the plan needs
+    needed: set[tuple[str, str | None, str | None]] = field(default_factory=set)  # need keys
 
 
 def first_consumer(ex: Explosion, consumers: list[tuple[str, Any]]) -> Planned | None:

@@ -75,9 +75,10 @@ def run(
     res = solve(
         work_needs(ex, at, now),
         data.offers,
-        loads(ex, data, at),
+        loads(ex, data, at, demand.due),
         data.vehicles,
         busy=data.busy,
+        available=data.hours,
         seconds=seconds,
     )
     t["solver"] = res.seconds  # wall time: for the output, never for the record

@@ -57,8 +57,9 @@ def _stamp(t: datetime) -> str:
 
 
 def show(store: Any, plan_id: str) -> dict[str, Any]:
-    """The plan as it stands now: its latest summary, live processes and commitments, and the
-    cancelled commitments that events fulfil all the same (``cancelled``)."""
+    """The plan as it stands now: its latest summary, live processes (with who drives for
+    each: ``drivers``) and commitments, and the cancelled commitments that events fulfil all
+    the same (``cancelled``)."""
     head = plan_row(store, plan_id)
     with store.engine.connect() as conn:
         rev = conn.execute(
@@ -123,6 +124,7 @@ def show(store: Any, plan_id: str) -> dict[str, Any]:
     for p in procs:
         p["critical"] = p["critical"] == "true"
         p["commitments"] = by_proc.get(p["id"], [])
+        p["drivers"] = sorted({c["provider"] for c in p["commitments"] if c["role"] == "use"})
     return {
         **head,
         "summary": json.loads(rev.summary) if rev else {},
