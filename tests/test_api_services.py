@@ -311,7 +311,8 @@ def test_plan_from_demand_and_its_progress(api: Api, node: Node) -> None:
 REFUSE_PLAN = """mutation($c: ID!, $why: String) {
   refusePlanCommitment(commitment: $c, reason: $why) { commitment plan answer record } }"""
 ACCEPT_PLAN = """mutation($c: ID!) { acceptPlanCommitment(commitment: $c) { answer } }"""
-PLAN_PROGRESS = """query($p: ID!) { plan(id: $p) { progress { status answers } } }"""
+PLAN_PROGRESS = """query($p: ID!) {
+  plan(id: $p) { progress { status answers cancelled processes { name drivers } } } }"""
 REPLAN = """mutation($p: ID!) { replan(plan: $p, publish: false) { plan { id } summary } }"""
 
 
@@ -334,8 +335,12 @@ def test_providers_answer_plan_commitments_and_the_plan_is_revised(api: Api, nod
     with pytest.raises(ApiError) as err:  # only the provider answers
         api.as_(ids["sorter_Omar"]).query(REFUSE_PLAN, {"c": pia["id"]})
     assert err.value.code not in (None, "INTERNAL_ERROR")
-    answers = api.client().query(PLAN_PROGRESS, {"p": plan})["plan"]["progress"]["answers"]
+    progress = api.client().query(PLAN_PROGRESS, {"p": plan})["plan"]["progress"]
+    answers = progress["answers"]
     assert (answers["accepted"], answers["refused"]) == (1, 1)
+    drivers = {p["name"]: p["drivers"] for p in progress["processes"]}
+    assert (drivers["collect used garments"], drivers["sort"]) == ([ids["driver"]], [])
+    assert progress["cancelled"] == []
     revised = api.as_(scene.coord).query(REPLAN, {"p": plan})["replan"]
     assert revised["plan"]["id"] == plan and revised["summary"]["refusals"] == 1
 

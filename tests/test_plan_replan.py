@@ -144,3 +144,58 @@ def test_a_revision_with_nothing_changed_keeps_every_commitment_and_its_answers(
     after = service.progress(s.node.store, plan, now=LATER)
     assert sorted(c["id"] for c in _live(after)) == sorted(c["id"] for c in _live(before))
     assert next(c for c in _live(after) if c["id"] == pia["id"])["answer"] == "accepted"
+
+
+def test_what_a_process_no_longer_needed_holds_is_cancelled_in_the_revision(planned) -> None:
+    """Sara and Omar accepted their sorting and Dan his trips to collect garments. Then 200 kg
+    of fibre arrive at the hub: the revision needs no collecting, sorting or shredding any more.
+    It cancels those processes with every open commitment in them — the accepted work and
+    trips too — and the garments they would have collected, in one signed record whose list
+    of cancellations is in a fixed order (commitments, then processes, each by id)."""
+    s, ids, plan = planned
+    before = service.progress(s.node.store, plan, now=NOW)
+    for c in _live(before):
+        if c["provider"] in (ids["sorter_Sara"], ids["sorter_Omar"], ids["driver"]):
+            if c["process"] == _process(before, "press panels")["id"]:
+                continue
+            service.accept(s.node, s.keys[c["provider"]], c["id"])
+    s.stock(s.coord, ids["fibre"], 200, s.hub)
+
+    out = service.replan(s.node, s.keys[s.coord], plan, now=LATER, publish=False)
+    gone = {"collect used garments", "sort", "shred into fibre"}
+    old = {p["id"]: p for p in before["processes"] if p["name"] in gone}
+    held = {c["id"] for p in old.values() for c in p["commitments"]}
+    held |= {c["id"] for c in before["loose"] if c["resource"] in (ids["bin_a"], ids["bin_b"])}
+    [revised] = [r for r in s.node.store.iter_records() if r.kind == "plan.revise"]
+    assert revised.author == s.coord
+    assert revised.body["cancel"] == sorted(held) + sorted(old)
+    assert out["cancelled"] == len(held) + len(old)
+    after = service.progress(s.node.store, plan, now=LATER)
+    assert {p["name"] for p in after["processes"]} == {"transport to press panels", "press panels"}
+    assert not held & {c["id"] for c in _live(after)}
+    kept = {c["id"] for c in _live(before)} - held
+    assert kept <= {c["id"] for c in _live(after)}  # the pressing and its fibre stand as they were
+
+
+def test_work_recorded_against_a_commitment_cancelled_meanwhile_counts_as_done(planned) -> None:
+    """Pia withdrew and the revision gave her 20 hours of pressing to Leo; she had pressed 5
+    hours before she heard, and records them against her old commitment. When Leo then
+    refuses, the next revision asks the market for 15 hours, not 20."""
+    s, ids, plan = planned
+    pia = _work(service.progress(s.node.store, plan, now=NOW), ids["presser"])
+    market.withdraw(s.node, s.keys[ids["presser"]], ids["offer_Pia"])
+    service.replan(s.node, s.keys[s.coord], plan, now=LATER, publish=False)
+    _work_done(s, ids["presser"], pia, 5)
+    state = service.progress(s.node.store, plan, now=LATER)
+    assert [(c["id"], c["fulfilled"]) for c in state["cancelled"]] == [(pia["id"], "5")]
+    leo = _work(state, ids["presser_Leo"])
+    assert leo["quantity"] == "20"
+    service.refuse(s.node, s.keys[ids["presser_Leo"]], leo["id"])
+
+    out = service.replan(s.node, s.keys[s.coord], plan, now=LATER, publish=False)
+    [short] = [u for u in out["unmet"] if u["what"] == "work"]
+    assert (short["spec"], short["quantity"]) == (ids["pressing"], "15")
+
+
+def _work(state: dict, provider: str) -> dict:
+    return next(c for c in _live(state) if c["role"] == "work" and c["provider"] == provider)

@@ -46,6 +46,8 @@ def draft(
     with_demand: bool = True,
 ) -> Draft:
     d = Draft()
+    d.planned = {p.recipe.id for p in ex.processes.values()}
+    d.needed = {k for k, n in ex.needs.items() if n.gross > 0}
     at = data.places.get(demand.place or "")
     for i, p in enumerate(sorted(ex.processes.values(), key=lambda p: (p.begins, p.id))):
         key = d.keys[p.id] = f"p{i}"

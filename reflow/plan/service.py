@@ -24,9 +24,9 @@ from reflow.plan import (
 )
 from reflow.plan.answers import commitment_row
 from reflow.plan.data import parse_time
-from reflow.plan.model import Demand, iso
+from reflow.plan.model import Demand, Draft, iso
 from reflow.plan.progress import plan_row, plans_of, progress, show
-from reflow.plan.revision import review, settle
+from reflow.plan.revision import Review, review, settle, unneeded
 from reflow.vf.measure import Measure
 
 __all__ = [
@@ -184,10 +184,12 @@ def replan(
     seconds: float = 4.0,
 ) -> dict[str, Any]:
     """Keep what is done and what still stands, reduce what is partly done to the part done,
-    and plan the rest again (refused commitments to others, or to the market)."""
+    and plan the rest again (refused commitments to others, or to the market). What stands in
+    a process the plan no longer needs is cancelled, and the plan drafted again without it."""
     now = _now(now)
     row = plan_row(node.store, plan_id)
-    rv = review(node.store, progress(node.store, plan_id, now=now))
+    state = progress(node.store, plan_id, now=now)
+    rv = review(node.store, state)
     due = parse_time(row["due"])
     assert due is not None
     demand = Demand(
@@ -199,11 +201,20 @@ def replan(
         row["receiver"],
         float(row["radius_km"] or 50),
     )
-    revising = phases.Revising(rv.exclude, rv.credits, rv.fixed, rv.refused)
-    d, summary, t = phases.run(
-        node, demand, key.public, now, revising=revising, seconds=seconds,
-        with_demand=False,
-    )  # fmt: skip
+
+    def plan_again(rv: Review) -> tuple[Draft, dict[str, Any], dict[str, float]]:
+        revising = phases.Revising(rv.exclude, rv.credits, rv.fixed, rv.refused)
+        return phases.run(
+            node, demand, key.public, now, revising=revising, seconds=seconds,
+            with_demand=False,
+        )  # fmt: skip
+
+    d, summary, t = plan_again(rv)
+    drop = unneeded(rv, d)
+    if drop:  # what only processes the plan no longer needs held: planned without it
+        rv = review(node.store, state, drop)
+        d, summary, again = plan_again(rv)
+        t = {k: t[k] + again[k] for k in t}
     cancel = settle(rv, d)
     t0 = time.perf_counter()
     summary["requests"] = phases.publish(node, key, d, demand) if publish else []
