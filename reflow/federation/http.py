@@ -95,8 +95,7 @@ def federation_routes(node: Node, service: FederationService | None = None) -> l
         return JSONResponse(node.info.as_dict())
 
     async def heads(request: Request) -> Response:
-        end = await run_in_threadpool(queries.log_end, node.store)  # first: heads cover it
-        found = await run_in_threadpool(queries.heads, node.store)
+        end, found = await run_in_threadpool(queries.heads_at, node.store)
         return JSONResponse({"node": node.info.node_key, "heads": found, "log_end": end})
 
     async def records(request: Request) -> Response:

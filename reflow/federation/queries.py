@@ -9,6 +9,7 @@ the receiver recomputes the canonical bytes anyway when it verifies.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,8 +28,29 @@ def record_line(payload: bytes, sig: str) -> bytes:
     return raw[:-1] + b',"sig":' + json.dumps(sig).encode() + b"}\n"
 
 
+# store -> (log position, heads at that position): see ``heads_at``
+_HEADS: weakref.WeakKeyDictionary[SqlStore, tuple[int, dict[str, dict[str, Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def heads(store: SqlStore) -> dict[str, dict[str, Any]]:
-    """author -> {seq, hash} of the last record of every chain this node holds."""
+    """author -> {seq, hash} of the last record of every chain this node holds (read-only)."""
+    return heads_at(store)[1]
+
+
+def heads_at(store: SqlStore) -> tuple[int, dict[str, dict[str, Any]]]:
+    """(log position, heads covering at least that position).
+
+    The heads are read by a grouped scan of the whole log (tens of ms at 100k records), and
+    every peer asks for them every round while this node asks for its own to tell the peer
+    what it lacks: they are kept per store until the log grows. The position is read first,
+    so the heads cover it (they may cover more, which only makes the next read redo them).
+    """
+    end = log_end(store)
+    cached = _HEADS.get(store)
+    if cached is not None and cached[0] == end:
+        return cached
     last = (
         select(records.c.author, func.max(records.c.seq).label("seq"))
         .group_by(records.c.author)
@@ -38,7 +60,9 @@ def heads(store: SqlStore) -> dict[str, dict[str, Any]]:
         last, and_(records.c.author == last.c.author, records.c.seq == last.c.seq)
     )
     with store.engine.connect() as conn:
-        return {r.author: {"seq": int(r.seq), "hash": r.hash} for r in conn.execute(stmt)}
+        found = {r.author: {"seq": int(r.seq), "hash": r.hash} for r in conn.execute(stmt)}
+    _HEADS[store] = (end, found)
+    return end, found
 
 
 def chain_lines(store: SqlStore, author: str, after: int, limit: int) -> Iterator[bytes]:

@@ -33,10 +33,17 @@ from reflow.federation.client import PULL_DEADLINE, PeerClient, PeerError
 from reflow.federation.equivocation import flags_of
 from reflow.federation.inbox import Inbox, Outcome
 from reflow.federation.queries import heads
+from reflow.ledger.ledger import CHUNK
 from reflow.node import Node
 
 CURSORS_FILE = "fed_cursors.json"
 MAX_STRIKES = 3  # refused records a peer may forward before it is cut off
+# Records handed to the inbox at once: above the ledger's pipeline chunk (so a long catch-up
+# takes its ingest pipeline), small enough that a few batches in memory stay a few tens of MiB.
+BATCH = 4 * CHUNK
+QUEUE_BATCHES = 1  # batches read ahead of the one being applied
+
+_Batch = tuple[list[dict[str, Any]], int | None]
 
 
 @dataclass(slots=True)
@@ -61,7 +68,7 @@ class Puller:
         inbox: Inbox,
         http: httpx.AsyncClient,
         *,
-        batch: int = 500,
+        batch: int = BATCH,
         per_request: int = 5000,
     ) -> None:
         self.node = node
@@ -115,8 +122,10 @@ class Puller:
                 seq = flags[author]  # an equivocator's later records are held: don't fetch them
             if seq > mine[author][0]:
                 todo[author] = (seq, hsh)
-            elif seq == theirs[author][0] and hsh != await self.inbox.run(
-                self._hash_at, author, seq
+            elif seq == theirs[author][0] and hsh != (
+                mine[author][1]  # level heads, the usual case: no query
+                if seq == mine[author][0]
+                else await self.inbox.run(self._hash_at, author, seq)
             ):
                 await self._probe_fork(peer, author, seq, report)  # same seq, another record
         report.chains = len(todo)
@@ -137,46 +146,72 @@ class Puller:
     async def _pull_log(self, peer: PeerClient, report: SyncReport) -> None:
         """Stream the peer's log from where we left it, in its order (dependencies first).
 
-        The next block is read from the network while the previous one is judged in the worker
-        thread, so receiving and applying overlap; at most two blocks are in memory.
+        Fetching and applying overlap: one task reads requests of ``per_request`` records back
+        to back and queues them in batches of ``batch``, while this one hands each batch to the
+        inbox's worker thread. The queue holds at most ``QUEUE_BATCHES``, so at most that many
+        batches, plus the one being applied and the one being read, are in memory, however long
+        the backlog. The cursor moves past a request's end only once its records are judged.
         """
         cursor = self.cursors.get(peer.url, 0)
         have = await self.inbox.run(self._all_heads)
-        while True:
-            count, last = 0, cursor
-            chunk: list[dict[str, Any]] = []
-            inflight: asyncio.Future[Outcome] | None = None
-            try:
-                async with asyncio.timeout(PULL_DEADLINE):
-                    async for pos, rec in peer.log(cursor, self.per_request, have):
-                        last = pos
-                        if rec is None:  # the end marker: read up to here
-                            break
-                        chunk.append(rec)
-                        count += 1
-                        if len(chunk) >= self.batch:
-                            if inflight is not None:
-                                self._account(peer.url, await inflight, report)
-                            inflight = asyncio.ensure_future(self._offer(chunk))
-                            chunk = []
-                    if inflight is not None:
-                        done, inflight = inflight, None
-                        self._account(peer.url, await done, report)
-                    if chunk:
-                        self._account(peer.url, await self._offer(chunk), report)
-            except TimeoutError:
-                raise PeerError(f"/fed/log: not done within {PULL_DEADLINE} s (endless?)",
-                                misbehaved=True) from None  # fmt: skip
-            finally:
-                if inflight is not None:  # a worker thread cannot be cancelled: let it finish
-                    with contextlib.suppress(Exception):
-                        await inflight
-            if last != cursor:
-                self.cursors[peer.url] = last
-                _save_cursors(self.cursor_file, self.cursors)
-            cursor = last
-            if count < self.per_request:
-                return
+        queue: asyncio.Queue[_Batch | BaseException | None] = asyncio.Queue(QUEUE_BATCHES)
+        reader = asyncio.create_task(self._read_log(peer, cursor, have, queue))
+        try:
+            while (item := await queue.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                records, read_to = item
+                if records:
+                    self._account(peer.url, await self._offer(records), report)
+                if read_to is not None and read_to != cursor:
+                    cursor = self.cursors[peer.url] = read_to
+                    _save_cursors(self.cursor_file, self.cursors)
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    async def _read_log(
+        self,
+        peer: PeerClient,
+        cursor: int,
+        have: dict[str, int],
+        queue: asyncio.Queue[_Batch | BaseException | None],
+    ) -> None:
+        """Fill ``queue`` with batches and end it with None (or with the error that stopped
+        the reading). A batch may span requests; it carries the end of the last request it
+        completes (or None), which the cursor may move to once the batch is judged."""
+        chunk: list[dict[str, Any]] = []
+        read_to: int | None = None
+        try:
+            while True:
+                count, last = 0, cursor
+                try:
+                    async with asyncio.timeout(PULL_DEADLINE):
+                        async for pos, rec in peer.log(cursor, self.per_request, have):
+                            last = pos
+                            if rec is None:  # the end marker: read up to here
+                                break
+                            if len(chunk) >= self.batch:  # full, and more is coming
+                                await queue.put((chunk, read_to))
+                                chunk, read_to = [], None
+                            chunk.append(rec)
+                            count += 1
+                except TimeoutError:
+                    raise PeerError(f"/fed/log: not done within {PULL_DEADLINE} s (endless?)",
+                                    misbehaved=True) from None  # fmt: skip
+                cursor = read_to = last
+                done = count < self.per_request  # a short answer: the end of the log
+                if done or len(chunk) >= self.batch:
+                    await queue.put((chunk, read_to))
+                    chunk, read_to = [], None
+                if done:
+                    await queue.put(None)
+                    return
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # handed to the applying side, which raises it
+            await queue.put(exc)
 
     async def _pull_chain(
         self, peer: PeerClient, author: str, target: int, report: SyncReport
