@@ -20,7 +20,7 @@ from sqlalchemy import select
 from reflow.market.tables import intents
 from reflow.node import Node
 from reflow.plan import service
-from reflow.plan.data import parse_time
+from reflow.plan.holds import parse_time
 
 
 @pytest.fixture

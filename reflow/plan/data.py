@@ -15,7 +15,7 @@ of those offers (whatever hours are left on them: driving is not that skill), on
 none at any time; live work and trips (``use`` commitments) of every plan book their time.
 Inventory a live plan reserved (``plan_reservations``, less what its commitment fulfilled) is
 not available to another plan. A commitment its provider refused holds nothing (no hours, no
-inventory, no vehicle, no time), even before the planner re-plans it.
+inventory, no vehicle, no time), even before the planner re-plans it (``holds``).
 """
 
 from __future__ import annotations
@@ -23,38 +23,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 
 from reflow.errors import UnitError
 from reflow.market.matching import haversine_km
-from reflow.market.tables import fulfilments, intents
+from reflow.market.tables import intents
 from reflow.plan.explode import Allocation, Netter
+from reflow.plan.holds import bookings, live, parse_time, reduced, reserved, trips
 from reflow.plan.recipes import CLASS, HOUR, Key
-from reflow.plan.tables import (
-    answers,
-    cancellations,
-    commitments,
-    processes,
-    reductions,
-    reservations,
-)
+from reflow.plan.tables import commitments
 from reflow.store.schema import resources, vf_objects
 from reflow.vf.units import compatible, convert
 
 VEHICLE = "reflow:vehicle"
 CAPACITY = "reflow:vehicle-capacity-kg:"
 KG = "om2:kilogram"
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -271,83 +258,16 @@ def load(
                 stock.setdefault(r.conforms_to, []).append(s)
             for uri in wanted_classes & (set(classes) | set(spec_classes)):
                 stock.setdefault(f"{CLASS}{uri}", []).append(s)
-        reserved = _reserved(conn, exclude)
+        held = reserved(conn, exclude)
         offers, windows = _offers(conn, exclude)
-        _busy(conn, vehicles, exclude)
+        for vid, spans in trips(conn, [v.id for v in vehicles], exclude).items():
+            next(v for v in vehicles if v.id == vid).busy.extend(spans)
         drivers = {v.custodian for v in vehicles}
-        busy = _bookings(conn, {o.agent for o in offers} | drivers, exclude, since)
+        busy = bookings(conn, {o.agent for o in offers} | drivers, exclude, since)
     for v in vehicles:  # its trips book whoever drives it now (its custodian: them, as a rule)
         busy.setdefault(v.custodian, []).extend(v.busy)
     hours = {a: windows[a] for a in sorted(drivers & set(windows))}
-    return PlanData(places, spec_data, stock, reserved, offers, vehicles, busy=busy, hours=hours)
-
-
-def _bookings(
-    conn: Any, agents: set[str], exclude: frozenset[str], since: datetime | None
-) -> dict[str, list[tuple[datetime, datetime]]]:
-    """The blocks of time live work and trips (``use`` of a vehicle: its driver's time) of every
-    plan book each agent for.
-
-    A commitment recorded without a block (before blocks were recorded) books the stretch of
-    its hours that ends at its due time (work) or begins at it (a trip: due when it starts).
-    """
-    if not agents:
-        return {}
-    q = select(
-        commitments.c.id, commitments.c.provider, commitments.c.begins, commitments.c.ends,
-        commitments.c.due, commitments.c.quantity, commitments.c.unit, commitments.c.role,
-    ).where(
-        commitments.c.role.in_(("work", "use")),
-        commitments.c.provider.in_(sorted(agents)),
-        _live(commitments.c.id, exclude),
-    )  # fmt: skip
-    if since is not None:
-        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        q = q.where(or_(commitments.c.due >= stamp, commitments.c.ends >= stamp))
-    out: dict[str, list[tuple[datetime, datetime]]] = {}
-    reduced = _reduced(conn)
-    for r in conn.execute(q.order_by(commitments.c.provider, commitments.c.id)):
-        try:
-            hours = convert(reduced.get(r.id, Decimal(r.quantity)), r.unit, HOUR)
-        except UnitError:
-            continue
-        begins, ends = parse_time(r.begins), parse_time(r.ends)
-        if begins is None or ends is None:
-            due = parse_time(r.due)
-            assert due is not None
-            if r.role == "use":
-                begins, ends = due, due + timedelta(hours=float(hours))
-            else:
-                begins, ends = due - timedelta(hours=float(hours)), due
-        elif r.id in reduced:  # the part done: the start of the block
-            ends = min(ends, begins + timedelta(hours=float(hours)))
-        out.setdefault(r.provider, []).append((begins, ends))
-    return out
-
-
-def _busy(conn: Any, vehicles: list[Vehicle], exclude: frozenset[str]) -> None:
-    """When live plans already use each vehicle: the trips their ``use`` commitments book (or,
-    for one recorded without its block, the window of its transport process)."""
-    by_id = {v.id: v for v in vehicles}
-    if not by_id:
-        return
-    rows = conn.execute(
-        select(
-            commitments.c.resource,
-            func.coalesce(commitments.c.begins, processes.c.begins).label("begins"),
-            func.coalesce(commitments.c.ends, processes.c.ends).label("ends"),
-        )
-        .join(processes, processes.c.id == commitments.c.process)
-        .where(
-            commitments.c.role == "use",
-            commitments.c.resource.in_(sorted(by_id)),
-            _live(commitments.c.id, exclude),
-        )
-    )
-    for r in rows:
-        begins, ends = parse_time(r.begins), parse_time(r.ends)
-        if begins is not None and ends is not None:
-            by_id[r.resource].busy.append((begins, ends))
+    return PlanData(places, spec_data, stock, held, offers, vehicles, busy=busy, hours=hours)
 
 
 def _capacity(classes: list[str]) -> Decimal | None:
@@ -357,68 +277,19 @@ def _capacity(classes: list[str]) -> Decimal | None:
     return None
 
 
-def _reduced(conn: Any, ids: list[str] | None = None) -> dict[str, Decimal]:
-    """Commitments a revision reduced to the part done: their quantity now (their unit)."""
-    q = select(reductions.c.commitment, reductions.c.quantity)
-    if ids is not None:
-        q = q.where(reductions.c.commitment.in_(ids))
-    out: dict[str, Decimal] = {}
-    for r in conn.execute(q):
-        value = Decimal(r.quantity)
-        out[r.commitment] = min(value, out.get(r.commitment, value))
-    return out
-
-
-def _live(id_col: Any, exclude: frozenset[str]) -> Any:
-    """Commitments that still hold something: not cancelled, not refused by their provider."""
-    cond = and_(
-        id_col.not_in(select(cancellations.c.id)),
-        id_col.not_in(select(answers.c.commitment).where(answers.c.answer == "refused")),
-    )
-    if exclude:
-        cond = and_(cond, id_col.not_in(sorted(exclude)))
-    return cond
-
-
-def _reserved(conn: Any, exclude: frozenset[str]) -> dict[str, Decimal]:
-    done = (
-        select(fulfilments.c.commitment, func.count().label("n"))
-        .group_by(fulfilments.c.commitment)
-        .subquery()
-    )
-    rows = conn.execute(
-        select(reservations, done.c.n)
-        .outerjoin(done, done.c.commitment == reservations.c.commitment)
-        .where(_live(reservations.c.commitment, exclude))
-    ).all()
-    fulfilled: dict[str, Decimal] = {}
-    ids = [r.commitment for r in rows if r.n]
-    if ids:
-        for f in conn.execute(select(fulfilments).where(fulfilments.c.commitment.in_(ids))):
-            fulfilled[f.commitment] = fulfilled.get(f.commitment, Decimal(0)) + Decimal(f.quantity)
-    reduced = _reduced(conn, ids)  # only a commitment partly fulfilled is ever reduced
-    out: dict[str, Decimal] = {}
-    for r in rows:
-        held = min(Decimal(r.quantity), reduced.get(r.commitment, Decimal(r.quantity)))
-        left = held - fulfilled.get(r.commitment, Decimal(0))
-        if left > 0:
-            out[r.resource] = out.get(r.resource, Decimal(0)) + left
-    return out
-
-
 def _offers(
     conn: Any, exclude: frozenset[str]
 ) -> tuple[list[Offer], dict[str, list[tuple[datetime | None, datetime | None]]]]:
     """Open offers of work with hours left; and per agent, the windows of all its open offers
     of work (when a driver may drive, hours left or not)."""
     used: dict[str, Decimal] = {}
-    reduced = _reduced(conn)
+    done = reduced(conn)
     for c in conn.execute(
         select(
             commitments.c.id, commitments.c.intent, commitments.c.quantity, commitments.c.unit
-        ).where(commitments.c.intent.is_not(None), _live(commitments.c.id, exclude))
+        ).where(commitments.c.intent.is_not(None), live(commitments.c.id, exclude))
     ):
-        hours = convert(reduced.get(c.id, Decimal(c.quantity)), c.unit, HOUR)
+        hours = convert(done.get(c.id, Decimal(c.quantity)), c.unit, HOUR)
         used[c.intent] = used.get(c.intent, Decimal(0)) + hours
     out = []
     windows: dict[str, list[tuple[datetime | None, datetime | None]]] = {}

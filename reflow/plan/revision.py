@@ -34,8 +34,9 @@ from typing import Any
 from sqlalchemy import select
 
 from reflow.market.model import norm_time
-from reflow.plan.data import Refusals, parse_time
+from reflow.plan.data import Refusals
 from reflow.plan.explode import Credits
+from reflow.plan.holds import parse_time
 from reflow.plan.model import Draft
 from reflow.plan.progress import risks
 from reflow.plan.tables import answers, commitments

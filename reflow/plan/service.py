@@ -23,7 +23,7 @@ from reflow.plan import (
     phases,
 )
 from reflow.plan.answers import commitment_row
-from reflow.plan.data import parse_time
+from reflow.plan.holds import parse_time
 from reflow.plan.model import Demand, Draft, iso
 from reflow.plan.progress import plan_row, plans_of, progress, show
 from reflow.plan.revision import Review, review, settle, unneeded

@@ -42,6 +42,7 @@ from ortools.sat.python import cp_model
 from reflow.market.matching import haversine_km
 from reflow.plan.data import Offer, Vehicle
 from reflow.plan.load_model import Load
+from reflow.plan.timeline import edf, largest_gap, merge
 
 W_SHORT = 100_000  # per tenth of an hour nobody covers
 W_LATE = 100  # per hour of lateness (per tenth of an hour worked late)
@@ -161,7 +162,7 @@ class WorkModel:
                     break
             if at < hi:
                 out.append((at, hi))
-        return _merge(out)
+        return merge(out)
 
 
 def skilled(need: WorkNeed, offer: Offer) -> bool:
@@ -188,16 +189,6 @@ def _tick(t: datetime, t0: datetime, *, up: bool) -> int:
     return math.ceil(q) if up else math.floor(q)
 
 
-def _merge(spans: Any) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for b, e in sorted(x for x in spans if x[1] > x[0]):
-        if out and b <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((b, e))
-    return out
-
-
 def build(
     m: cp_model.CpModel,
     t0: datetime,
@@ -211,11 +202,11 @@ def build(
     wm = WorkModel(m, t0, {}, {}, {})
     cost: list[Any] = []
     wm.busy = {
-        a: _merge((_tick(b, t0, up=False), _tick(e, t0, up=True)) for b, e in spans)
+        a: merge((_tick(b, t0, up=False), _tick(e, t0, up=True)) for b, e in spans)
         for a, spans in busy.items()
     }
     wm.hours = {
-        a: _merge(
+        a: merge(
             (
                 -FAR if b is None else _tick(b, t0, up=True),
                 FAR if e is None else _tick(e, t0, up=False),
@@ -321,7 +312,7 @@ def book_drive(wm: WorkModel, z: Any) -> bool:
     d = wm.drives.get(z.index)
     if d is None:
         return True
-    start, room = _largest_gap(wm.taken[d.agent], d.lo, d.hi)
+    start, room = largest_gap(wm.taken[d.agent], d.lo, d.hi)
     if room < d.cap:
         return False
     wm.taken[d.agent].append((start, start + d.cap))
@@ -358,54 +349,8 @@ def place(wm: WorkModel, value: Callable[[Any], int]) -> dict[int, list[tuple[in
     for agent, ps in wm.by_agent.items():
         jobs = [(p.lo, p.hi, p.given(value), p.key) for p in ps if p.given(value) > 0]
         if jobs:
-            out.update(_edf(jobs, wm.booked[agent]))
+            out.update(edf(jobs, wm.booked[agent]))
     return out
-
-
-def _edf(
-    jobs: list[tuple[int, int, int, int]], booked: list[tuple[int, int]]
-) -> dict[int, list[tuple[int, int]]]:
-    """Preemptive earliest-deadline-first on one person's time (optimal for one machine with
-    release times and deadlines, and with times it is not available)."""
-    left = {key: length for _lo, _hi, length, key in jobs}
-    release = sorted({lo for lo, _hi, _l, _k in jobs} | {e for _b, e in booked})
-    out: dict[int, list[tuple[int, int]]] = {key: [] for key in left}
-    t = min(lo for lo, _hi, _l, _k in jobs)
-    while any(left.values()):
-        busy = next(((b, e) for b, e in booked if b <= t < e), None)
-        if busy is not None:
-            t = busy[1]
-            continue
-        ready = [(hi, key) for lo, hi, _l, key in jobs if lo <= t and left[key] > 0]
-        if not ready:
-            t = min(lo for lo, _hi, _l, key in jobs if left[key] > 0 and lo > t)
-            continue
-        _hi, key = min(ready)
-        stop = min(
-            [t + left[key]] + [r for r in release if r > t] + [b for b, _e in booked if b > t]
-        )
-        pieces = out[key]
-        if pieces and pieces[-1][1] == t:
-            pieces[-1] = (pieces[-1][0], stop)
-        else:
-            pieces.append((t, stop))
-        left[key] -= stop - t
-        t = stop
-    return out
-
-
-def _largest_gap(booked: list[tuple[int, int]], lo: int, hi: int) -> tuple[int, int]:
-    """The longest free stretch of ``[lo, hi]`` (the earliest of equals): (start, length)."""
-    best, at = (lo, 0), lo
-    for b, e in sorted(booked):
-        if e <= at or b >= hi:
-            continue
-        if b > at and b - at > best[1]:
-            best = (at, b - at)
-        at = max(at, e)
-    if hi > at and hi - at > best[1]:
-        best = (at, hi - at)
-    return best
 
 
 def _greedy(wm: WorkModel, needs: list[WorkNeed], left: dict[str, int]) -> None:
@@ -413,7 +358,7 @@ def _greedy(wm: WorkModel, needs: list[WorkNeed], left: dict[str, int]) -> None:
     for n in needs:
         want = math.ceil(n.hours * 10)
         for p in wm.pairs[n.id]:
-            start, room = _largest_gap(booked[p.offer.agent], p.lo, p.hi)
+            start, room = largest_gap(booked[p.offer.agent], p.lo, p.hi)
             give = max(0, min(want, left[p.offer.intent], p.cap, room))
             wm.hint[p.h.index] = give
             wm.blocks[p.h.index] = [(start, start + give)] if give else []
