@@ -6,6 +6,8 @@ organisation (object). The event's provider is the organisation; its signer, the
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from govern_support import Governed
 from support import qty
@@ -120,3 +122,30 @@ def test_my_agent_shows_role_and_organisations(store: SqlStore) -> None:
     )
     me = my_agent(store, anna)
     assert (me["name"], me["role"], me["actsFor"]) == ("Anna", "member", [repair])
+
+
+def test_a_grant_and_its_end_count_at_once_inside_one_batch(store: SqlStore) -> None:
+    """The ledger reads who an author may act as once per author while only events are
+    applied; a grant or its end in the same batch counts for the records after it."""
+    city, repair, anna, wool = _city(store)
+    chain, keys = city.chain, city.keys
+
+    def signed(key: str, kind: str, body: dict[str, object]) -> Any:
+        rec = chain.sign(keys[key], kind, body)
+        chain.accepted(rec)
+        return rec
+
+    def raise_by_anna() -> Any:
+        return signed(anna, "vf.event", {"event": {
+            "action": "raise", "provider": repair, "receiver": repair,
+            "resourceConformsTo": wool, "resourceQuantity": qty(3)}})  # fmt: skip
+
+    before = raise_by_anna()
+    chain.heads[keys[anna].public] = store.head(anna)  # type: ignore[assignment]  # refused
+    grant = signed(repair, "member.grant", {"agent": anna, "organization": repair,
+                                            "role": "member"})  # fmt: skip
+    during = raise_by_anna()
+    ungrant = signed(repair, "member.ungrant", {"agent": anna, "organization": repair})
+    after = raise_by_anna()
+    statuses = [r.status for r in city.ledger.append_many([before, grant, during, ungrant, after])]
+    assert statuses == ["rejected", "applied", "applied", "applied", "rejected"]

@@ -140,6 +140,8 @@ class Ledger:
         # One writer at a time: the API, replication and the CLI may share a ledger in one
         # process, and a batch's judgements rest on the state no one else changes meanwhile.
         self.lock = threading.RLock()
+        self._acting_view: BatchView | None = None
+        self._acting_of: dict[str, frozenset[str]] = {}
 
     def append(self, record: Record | dict[str, Any]) -> Receipt:
         """Append one record; raise its error if it is refused (nothing is changed then)."""
@@ -196,6 +198,8 @@ class Ledger:
                 refused.append((rec.hash, exc))
                 continue
             changes.clock = self._clocks[rec.hash] = max(clock, changes.clock)
+            if rec.kind != "vf.event":
+                self._acting_of.clear()
             view.add(changes)
             applied.append((rec, changes))
         self.store.commit(applied, (), write_log=False)
@@ -336,6 +340,8 @@ class Ledger:
             return Receipt(rec.hash, "rejected", exc)
         # a handler may raise the clock (an event comes after its resource's creation)
         changes.clock = self._clocks[rec.hash] = max(clock, changes.clock)
+        if rec.kind != "vf.event":
+            self._acting_of.clear()  # it may have granted, revoked or rotated something
         view.add(changes)
         heads[rec.author] = (rec.seq, rec.hash)
         self._in_batch[(rec.author, rec.seq)] = rec.hash
@@ -356,10 +362,17 @@ class Ledger:
         return latest + 1
 
     def _acting(self, view: BatchView, author: str) -> frozenset[str]:
-        acting = {author}
-        for resolve in ACTING_RESOLVERS:
-            acting.update(resolve(view, author))
-        return frozenset(acting)
+        """Who ``author`` may act as, read once per author while only events are applied: the
+        resolvers read grants, memberships and keys, which no ``vf.event`` record changes."""
+        if view is not self._acting_view:
+            self._acting_view, self._acting_of = view, {}
+        found = self._acting_of.get(author)
+        if found is None:
+            acting = {author}
+            for resolve in ACTING_RESOLVERS:
+                acting.update(resolve(view, author))
+            found = self._acting_of[author] = frozenset(acting)
+        return found
 
     def _check_chain(
         self,
