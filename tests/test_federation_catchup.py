@@ -239,3 +239,28 @@ def test_an_oversized_line_or_too_many_lines_are_refused(chunks: list[bytes], wh
     with pytest.raises(PeerError, match=why) as caught:
         asyncio.run(lines_of(chunks, max_lines=3))
     assert caught.value.misbehaved
+
+
+@pytest.mark.parametrize("path", ["tails", "scan"])
+def test_the_log_sends_the_same_lines_whichever_way_it_finds_them(
+    tmp_path: Path, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the chains' tails through the index must give exactly what a scan gives."""
+    import random
+
+    from reflow.federation import queries
+
+    cluster = filled_pair(tmp_path, 600)
+    store = cluster.nodes["a"].store
+    full = {a: h["seq"] for a, h in heads(store).items()}
+    end = log_end(store)
+    monkeypatch.setattr(queries, "ROWS_PER_QUERY", -(10**9) if path == "tails" else 10**9)
+    rng = random.Random(5)
+    for _ in range(40):
+        have = {a: rng.choice([0, s, s, max(0, s - rng.randint(1, 30))]) for a, s in full.items()}
+        for a in rng.sample(sorted(have), 3):
+            del have[a]  # chains the asker never saw
+        after, limit = rng.randint(0, end), rng.choice([1, 7, 50, 5000])
+        got = b"".join(queries.log_lines(store, after, limit, have))
+        assert got == b"".join(queries._scan_lines(store, after, limit, have)), (after, limit)
+    cluster.close()
