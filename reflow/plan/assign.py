@@ -153,4 +153,8 @@ def _run(model: cp_model.CpModel, seconds: float) -> tuple[cp_model.CpSolver, An
     params.max_time_in_seconds = max(WALL_FACTOR * seconds, 1.0)
     params.random_seed = SEED
     params.num_workers = 1  # one search, in one order (interleaved workers: 8× slower here)
+    # The per-person time constraints are linear: a full LP relaxation proves the optimum early
+    # and probing in presolve finds nothing to fix (bench: 0.66 -> 0.21 deterministic units).
+    params.linearization_level = 2
+    params.cp_model_probing_level = 0
     return solver, solver.solve(model)
