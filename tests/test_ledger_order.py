@@ -178,3 +178,55 @@ def test_random_concurrent_writes_converge_in_any_order(data: st.DataObject) -> 
         shuffled.append(lanes[author].pop(0))
     by_chain = sorted(concurrent, key=lambda r: (r.author, r.seq))
     assert replay(shuffled) == replay(by_chain)
+
+
+def _process_scene() -> tuple[list[Record], Record, Record, KeyPair, KeyPair, str]:
+    chain = Chain()
+    a, b = KeyPair(b"a" * 32), KeyPair(b"b" * 32)
+    base: list[Record] = []
+
+    def sign(
+        key: KeyPair, kind: str, body: dict[str, object], deps: tuple[str, ...] = ()
+    ) -> Record:
+        rec = chain.sign(key, kind, body, deps)
+        chain.accepted(rec)
+        return rec
+
+    for key, name in ((a, "Workshop"), (b, "Tailor")):
+        base.append(sign(key, "agent.declare", {"type": "Person", "data": {"name": name}}))
+    made = sign(a, "vf.create", {"type": "Process", "data": {"name": "repairs"}})
+    base.append(made)
+    proc = derive_id(made.hash)
+    work = sign(b, "vf.event", {"event": {
+        "action": "work", "provider": b.public, "receiver": a.public, "inputOf": proc,
+        "effortQuantity": qty(2, "om2:hour")}})  # fmt: skip
+    finish = sign(a, "vf.update", {"id": proc, "data": {"finished": True}})
+    return base, work, finish, a, b, proc
+
+
+def test_work_on_a_process_closed_meanwhile_counts_in_either_order(tmp_path: Path) -> None:
+    """The tailor's work, signed while the process was open, and the workshop's closing of it
+    are on two chains: every node accepts both, whichever came first."""
+    base, work, finish, *_ = _process_scene()
+    x = _replay(tmp_path / "x.sqlite", [*base, work, finish])
+    y = _replay(tmp_path / "y.sqlite", [*base, finish, work])
+    assert state_digest(x) == state_digest(y)
+
+
+def test_who_knew_the_process_was_closed_cannot_record_in_it(tmp_path: Path) -> None:
+    """The process's owner (its own chain orders the closing first) and anyone naming the
+    closing record in deps are refused: for them the process is finished."""
+    base, _work, finish, a, b, proc = _process_scene()
+    store = _replay(tmp_path / "x.sqlite", [*base, finish])
+    ledger = Ledger(store, NETWORK)
+    chain = Chain()
+    chain.heads[a.public] = store.head(a.public)  # type: ignore[assignment]
+    chain.heads[b.public] = store.head(b.public)  # type: ignore[assignment]
+    event = {"action": "work", "provider": b.public, "receiver": a.public, "inputOf": proc,
+             "effortQuantity": qty(1, "om2:hour")}  # fmt: skip
+    own = chain.sign(a, "vf.event", {"event": {**event, "provider": a.public}})
+    seen = chain.sign(b, "vf.event", {"event": event}, (finish.hash,))
+    for rec in (own, seen):
+        receipt = ledger.append_many([rec])[0]
+        assert receipt.status == "rejected"
+        assert receipt.error is not None and receipt.error.rule == "process-open"

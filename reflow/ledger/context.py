@@ -77,13 +77,16 @@ class BatchView:
 
     def process(self, process_id: str) -> ProcessState | None:
         obj = self.object(process_id)
-        if obj is None or obj.type != "Process" or obj.deleted:
+        if obj is None or obj.type != "Process":
             return None
         return ProcessState(
             id=obj.id,
             based_on=obj.data.get("basedOn"),
             finished=bool(obj.data.get("finished")),
             name=obj.data.get("name"),
+            deleted=obj.deleted,
+            owner=obj.author,
+            last_record=obj.record,
         )
 
     def event(self, event_id: str) -> EventState | None:

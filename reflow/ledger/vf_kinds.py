@@ -127,6 +127,7 @@ def record_event(ctx: Context) -> Changes:
         ev, new, ctx.view,
         event_id=ctx.id("event"), new_resource_id=ctx.id("resource"), new_to_id=ctx.id("to"),
         acting=ctx.acting, author=ctx.author, record=ctx.record.hash, clock=ctx.clock,
+        deps=frozenset(ctx.record.deps),
     )  # fmt: skip
     event = outcome.event
     changes = Changes(resources=outcome.resources, events={**outcome.relinked, event.id: event})

@@ -43,7 +43,7 @@ from reflow.vf.corrections import (
 from reflow.vf.event import EventInput, NewResource
 from reflow.vf.history import after_holders, into_history, note_holder_changes
 from reflow.vf.pairing import check_pairing
-from reflow.vf.state import Delta, EventState, ResourceState, StateView
+from reflow.vf.state import Delta, EventState, ProcessState, ResourceState, StateView
 from reflow.vf.units import compatible, convert, get_unit
 from reflow.vf.values import evolve, value_type
 from reflow.vf.work import EXACT, ZERO, Work, exact_sum, violation
@@ -84,7 +84,9 @@ def _check_parties(ev: EventInput, view: StateView, acting: frozenset[str]) -> N
         )
 
 
-def _check_process_side(ev: EventInput, view: StateView) -> None:
+def _check_process_side(
+    ev: EventInput, view: StateView, acting: frozenset[str], deps: frozenset[str]
+) -> None:
     a = ev.action
     side = a.input_output
     if side is None and (ev.input_of or ev.output_of):
@@ -110,8 +112,21 @@ def _check_process_side(ev: EventInput, view: StateView) -> None:
         proc = view.process(pid)
         if proc is None:
             raise NotFound(f"no process {pid!r}", field=f"event.{key}")
-        if proc.finished:
+        if (proc.deleted or proc.finished) and _knew_it_closed(proc, acting, deps):
+            if proc.deleted:
+                raise NotFound(f"no process {pid!r} (it was withdrawn)", field=f"event.{key}")
             raise violation(f"process {pid!r} is finished", key, "process-open")
+
+
+def _knew_it_closed(proc: ProcessState, acting: frozenset[str], deps: frozenset[str]) -> bool:
+    """Whether the record carrying the event comes after the process was finished or withdrawn:
+    its signer closed it (its own chain orders the two) or names that record in its deps.
+
+    Another chain's event on a process closed meanwhile is accepted: refusing it would depend on
+    whether the closing arrived first, and nodes would disagree (see ``history``). It is a late
+    report of what happened in the process while it was open, as far as its author knew.
+    """
+    return proc.owner in acting or (proc.last_record is not None and proc.last_record in deps)
 
 
 def _check_quantities(ev: EventInput, correcting: bool) -> None:
@@ -323,17 +338,19 @@ def judge(
     author: str,
     record: str | None = None,
     clock: int = 0,
+    deps: frozenset[str] = frozenset(),
 ) -> Outcome:
     """Validate ``ev`` against ``view`` and compute its effects; raise if any rule refuses it.
 
     ``acting`` is the set of agents the record's signer may act as (itself and the organisations
     it acts for); ``author`` is the signer itself; ``record`` the hash of the record carrying it;
-    ``clock`` that record's logical clock, which orders the resources' breadcrumbs.
+    ``clock`` that record's logical clock, which orders the resources' breadcrumbs; ``deps`` the
+    records it names as seen.
     """
     a: Action = ev.action
     correcting = ev.corrects is not None
     _check_parties(ev, view, acting)
-    _check_process_side(ev, view)
+    _check_process_side(ev, view, acting, deps)
     _check_quantities(ev, correcting)
     for key, ref, type_name in (
         ("resourceConformsTo", ev.resource_conforms_to, "ResourceSpecification"),
@@ -527,7 +544,7 @@ def _apply_properties(
         changes["contained_in"] = None
     if a.stage_effect == "update" and ev.output_of:
         proc = view.process(ev.output_of)
-        if proc is not None and proc.based_on:
+        if proc is not None and not proc.deleted and proc.based_on:
             changes["stage"] = proc.based_on
     if a.state_effect == "update" and ev.state is not None:
         changes["state"] = ev.state

@@ -76,6 +76,9 @@ class ProcessState:
     based_on: str | None = None
     finished: bool = False
     name: str | None = None
+    deleted: bool = False
+    owner: str | None = None  # the agent that created it (only it finishes or deletes it)
+    last_record: str | None = None  # the record that last wrote it (finished or deleted it)
 
 
 @value_type
