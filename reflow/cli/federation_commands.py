@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import resource
 import time
 from pathlib import Path
 from typing import Annotated
@@ -23,8 +22,10 @@ PeerOpt = Annotated[list[str] | None, typer.Option("--peer", help="peer URL (rep
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory (Linux reports KiB)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    """This process's own peak resident memory, in MiB (not its parent's: see the bench)."""
+    from reflow.federation.bench import peak_rss_mib
+
+    return peak_rss_mib()
 
 
 def register(app: typer.Typer) -> None:

@@ -93,6 +93,25 @@ def _digest(path: Path) -> str:
         node.close()
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory, in MiB.
+
+    From ``VmHWM`` (the high-water mark of this process's own memory), not ``ru_maxrss``: on
+    Linux the latter keeps the parent's peak across ``exec``, so B started by a bench that holds
+    the whole workload would report the bench's size (and it grows with the backlog).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)  # kB
+    except OSError:
+        pass
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def catch_up(data_dir: Path, peer: str, cache_limit: int = 0) -> dict[str, Any]:
     """B's side, in its own process: one replication round from ``peer``; time and peak RSS.
 
@@ -117,12 +136,16 @@ def catch_up(data_dir: Path, peer: str, cache_limit: int = 0) -> dict[str, Any]:
         finally:
             await service.http.aclose()
 
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
     started = time.perf_counter()
     report = asyncio.run(go())
     seconds = time.perf_counter() - started
     node.close()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-    return {**report, "wall_s": round(seconds, 3), "peak_rss_mib": round(rss, 1)}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    return {**report, "wall_s": round(seconds, 3), "cpu_s": round(cpu, 1),
+            "peak_rss_mib": peak_rss_mib()}  # fmt: skip
 
 
 def run(records: int = 100_000, *, agents: int = 200, seed: int = 7, side: int = 10_000,
