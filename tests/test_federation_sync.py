@@ -8,6 +8,7 @@ the result; equivocations are detected, gossiped and hold the author's later rec
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 from federation_support import Cluster, make_node, qty
@@ -241,4 +242,30 @@ def test_a_fork_below_the_peers_head_is_found_and_kept_as_evidence(tmp_path: Pat
     assert reports[0] is not None and reports[0].rejected == 0  # the peer is not blamed
     assert [(e["author"], e["seq"]) for e in b.store.equivocations()] == [(eve.public, 2)]
     assert b.store.head(eve.public)[0] == 2  # never both branches
+    cluster.close()
+
+
+def test_a_peer_back_from_a_partition_is_pulled_as_soon_as_it_greets_us(tmp_path: Path) -> None:
+    import asyncio
+
+    from starlette.applications import Starlette
+
+    from reflow.federation.http import federation_routes
+
+    cluster = Cluster(tmp_path, ["a", "b", "c"])
+    a = cluster.services["a"]
+    cluster.mesh.apps["a"] = Starlette(routes=federation_routes(cluster.nodes["a"], a))
+    cluster.mesh.down.update({"b", "c"})
+    for _ in range(4):  # A keeps failing to reach them: its backoff grows
+        cluster.sync("a", "b", "c")
+    b_state, c_state = a.state("http://b"), a.state("http://c")
+    assert not b_state.usable() and b_state.retry_at > time.monotonic() + 2
+    c_state.cut_off = True  # as if C had been cut off for misbehaving instead
+    cluster.mesh.down.clear()
+    a._wake.clear()
+    for name in ("b", "c"):
+        service = cluster.services[name]
+        asyncio.run(service.greet(service.state("http://a")))
+    assert b_state.usable() and a._wake.is_set()  # pulled from in the next round, not later
+    assert not c_state.usable()  # a cut-off stands whatever the peer says
     cluster.close()

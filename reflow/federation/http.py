@@ -34,7 +34,13 @@ from starlette.routing import Route
 
 from reflow.errors import ReflowError, RuleViolation
 from reflow.federation import queries
-from reflow.federation.peers import NonceCache, PeerBook, check_hello, make_hello
+from reflow.federation.peers import (
+    NonceCache,
+    PeerBook,
+    check_hello,
+    make_hello,
+    normalise_url,
+)
 from reflow.store.digest import state_digest
 
 if TYPE_CHECKING:
@@ -88,6 +94,8 @@ def federation_routes(node: Node, service: FederationService | None = None) -> l
             with contextlib.suppress(ReflowError):
                 book.add(theirs["url"], source="hello", node_key=theirs["node_key"])
                 book.pin(theirs["url"], theirs["node_key"])
+                if service is not None:  # it is back: no need to wait out its backoff
+                    service.heard_from(normalise_url(theirs["url"]))
         key = node.keystore.get(node.info.node_key)
         return JSONResponse(make_hello(key, node.info.network, nonce=theirs["nonce"]))
 

@@ -48,6 +48,7 @@ class PeerState:
     last_sync: float | None = None
     last_report: dict[str, Any] | None = None
     streaming: bool = False
+    cut_off: bool = False  # for misbehaving (until it next syncs well), not for being away
 
     def usable(self) -> bool:
         return time.monotonic() >= self.retry_at
@@ -95,6 +96,7 @@ class FederationService:
     # -- failures ----------------------------------------------------------------------------
 
     def _failed(self, st: PeerState, exc: PeerError) -> None:
+        st.cut_off = exc.misbehaved
         if exc.misbehaved:
             st.cutoffs += 1
             delay = min(CUTOFF_BASE * 2 ** (st.cutoffs - 1), CUTOFF_MAX)
@@ -113,6 +115,17 @@ class FederationService:
     def _succeeded(self, st: PeerState) -> None:
         st.failures = 0
         st.reason = None
+        st.cut_off = False
+
+    def heard_from(self, url: str) -> None:
+        """``url`` greeted us, so it is reachable again: pull from it now instead of when its
+        backoff ends (after a long partition that is up to ``BACKOFF_MAX`` later, while the
+        peer has already pulled from us). A peer cut off for misbehaving stays cut off."""
+        st = self.states.get(url)
+        if st is None or st.cut_off or st.usable():
+            return
+        st.retry_at = 0.0
+        self._wake.set()
 
     # -- one peer ----------------------------------------------------------------------------
 
@@ -219,11 +232,11 @@ class FederationService:
 
     async def run(self) -> None:
         while True:
+            self._wake.clear()  # before the round: a wake-up during it starts the next at once
             try:
                 await self.sync_all()
             except Exception:  # keep replicating whatever one round did
                 log.exception("replication round failed")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
 
