@@ -200,12 +200,18 @@ def log_tail(store: SqlStore, after_pos: int, limit: int) -> list[tuple[int, byt
 
 
 def known_hashes(store: SqlStore, hashes: list[str]) -> set[str]:
-    """Which of these records this node already holds (one query per batch)."""
+    """Which of these records this node already holds (one query per 5000: under any
+    database's limit on bound parameters, whatever the batch)."""
+    found: set[str] = set()
     if not hashes:
-        return set()
+        return found
     with store.engine.connect() as conn:
-        rows = conn.execute(select(records.c.hash).where(records.c.hash.in_(hashes))).all()
-    return {r[0] for r in rows}
+        for i in range(0, len(hashes), 5000):
+            part = hashes[i : i + 5000]
+            found.update(
+                conn.execute(select(records.c.hash).where(records.c.hash.in_(part))).scalars()
+            )
+    return found
 
 
 def log_end(store: SqlStore) -> int:
