@@ -413,3 +413,19 @@ def test_a_forged_twin_is_no_evidence_of_equivocation(ledger: Ledger) -> None:
     _refused(ledger, forged, SignatureError, "sig", None)
     assert ledger.store.equivocations() == []
     assert ledger.append(first).status == "duplicate"
+
+
+def test_canonical_bytes_take_the_memory_of_their_length() -> None:
+    """A node keeps many records' bytes: each must not hold a whole encoder buffer."""
+    import tracemalloc
+
+    value = {"body": {"note": "x" * 100}, "seq": 1}
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        kept = [canonical_bytes(value) for _ in range(200)]
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    assert grown / len(kept) < 2 * (len(kept[0]) + 64)
