@@ -32,6 +32,7 @@ from reflow.ledger.ledger import Ledger, Receipt, tell_arrivals
 from reflow.ledger.records import Record, record_from_dict
 
 T = TypeVar("T")
+Item = Record | dict[str, Any]  # a record parsed and checked, or as it came over the wire
 
 # Refusals that say "the sender is lying or broken", not "the author broke a rule".
 FORGERY_RULES = frozenset({"record-shape", "network"})
@@ -105,45 +106,48 @@ class Inbox:
     def offer(self, items: Iterable[Record | dict[str, Any]]) -> Outcome:
         """Append what can be appended now, hold what must wait, report the rest.
 
-        Fresh records go to the node's own ledger as one batch, so a long batch takes its
-        ingest pipeline (signatures of a chunk checked in one call off the GIL, commits
-        overlapping the judging of the next chunk): replication then costs what a local
-        ``append_many`` costs. Held records are judged again without their signature.
+        Fresh records go to the node's own ledger as one batch, as they came (parsed JSON), so
+        a long batch takes its ingest pipeline (each chunk parsed and its signatures checked
+        in one call off the GIL while the chunk before is judged, commits overlapping the
+        judging of the next chunk): replication then costs what a local ``append_many`` costs.
+        Held records are judged again without their signature.
         """
         out = Outcome()
-        batch: list[Record] = []
-        for item in items:
-            try:
-                batch.append(item if isinstance(item, Record) else record_from_dict(item))
-            except ReflowError as exc:
-                out.forged.append(("", exc))
-        batch = self._set_aside_known(batch, out)
+        fresh = self._set_aside_known(list(items), out)
         with self.lock:
-            self._judge(batch, out, self.ledger)
+            self._judge(fresh, out, self.ledger)
             if out.applied and self.held:
                 self._retry(out)
         return out
 
-    def _set_aside_known(self, batch: list[Record], out: Outcome) -> list[Record]:
+    def _set_aside_known(self, items: list[Item], out: Outcome) -> list[Item]:
         """Count as duplicates the records already held, with one query and no signature check:
         peers echo back what they learnt from us, and that must stay cheap. Only a record at or
-        below its chain's head can be one, so a batch that only extends chains (catching up)
-        costs no query at all."""
+        below its chain's head can be one, so only those are parsed here for their hash, and a
+        batch that only extends chains (catching up) costs no parsing and no query here."""
         store = self.ledger.store
         heads: dict[str, int] = {}
-        maybe: list[str] = []
-        for rec in batch:
-            top = heads.get(rec.author)
+        maybe: dict[int, str] = {}  # index in items -> hash
+        for i, item in enumerate(items):
+            author, seq = _position(item)
+            if author is None:
+                continue  # malformed: the ledger names what is wrong with it
+            top = heads.get(author)
             if top is None:
-                head = store.head(rec.author)
-                top = heads[rec.author] = head[0] if head else 0
-            if rec.seq <= top:
-                maybe.append(rec.hash)
-        known = known_hashes(store, maybe)  # type: ignore[arg-type]
+                head = store.head(author)
+                top = heads[author] = head[0] if head else 0
+            if seq <= top:
+                try:
+                    rec = item if isinstance(item, Record) else record_from_dict(item)
+                except ReflowError:
+                    continue
+                maybe[i] = rec.hash
+        known = known_hashes(store, list(maybe.values()))  # type: ignore[arg-type]
         if not known:
-            return batch
-        out.duplicate += sum(r.hash in known for r in batch)
-        return [r for r in batch if r.hash not in known]
+            return items
+        drop = {i for i, h in maybe.items() if h in known}
+        out.duplicate += len(drop)
+        return [item for i, item in enumerate(items) if i not in drop]
 
     def retry(self) -> Outcome:
         out = Outcome()
@@ -163,28 +167,29 @@ class Inbox:
                 return
 
     def _judge(
-        self, batch: list[Record], out: Outcome, ledger: Ledger, *, retrying: bool = False
+        self, batch: list[Item], out: Outcome, ledger: Ledger, *, retrying: bool = False
     ) -> None:
         if not batch:
             return
         receipts = ledger.append_many(batch)
         tell_arrivals(self.ledger.store, batch, receipts)
-        for rec, receipt in zip(batch, receipts, strict=True):
+        for item, receipt in zip(batch, receipts, strict=True):
             status = receipt.status
             if status == "applied":
                 out.applied += 1
-                self._unhold(rec)
+                self._unhold(receipt.hash)
             elif status == "duplicate":
                 out.duplicate += 1
-                self._unhold(rec)
+                self._unhold(receipt.hash)
             elif status == "equivocation":
                 out.equivocations += 1
             elif waits(receipt):
+                rec = item if isinstance(item, Record) else record_from_dict(item)
                 self._hold(rec, out, counted=not retrying)
-            elif is_forgery(receipt.error):
-                out.forged.append((rec.hash, receipt.error))  # type: ignore[arg-type]
+            elif not receipt.hash or is_forgery(receipt.error):  # no hash: not even a record
+                out.forged.append((receipt.hash, receipt.error))  # type: ignore[arg-type]
             else:
-                out.rejected.append((rec.hash, receipt.error))  # type: ignore[arg-type]
+                out.rejected.append((receipt.hash, receipt.error))  # type: ignore[arg-type]
         if out.equivocations:
             invalidate(self.ledger.store)
 
@@ -199,6 +204,18 @@ class Inbox:
         if counted:
             out.held += 1
 
-    def _unhold(self, rec: Record) -> None:
-        if self.held.pop(rec.hash, None) is not None:
+    def _unhold(self, record_hash: str) -> None:
+        rec = self.held.pop(record_hash, None)
+        if rec is not None:
             self.held_bytes -= len(rec.payload)
+
+
+def _position(item: Item) -> tuple[str | None, int]:
+    """(author, seq) of a record or of what claims to be one; (None, 0) if it has none."""
+    if isinstance(item, Record):
+        return item.author, item.seq
+    if isinstance(item, dict):
+        author, seq = item.get("author"), item.get("seq")
+        if isinstance(author, str) and type(seq) is int:
+            return author, seq
+    return None, 0
