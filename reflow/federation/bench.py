@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -87,6 +88,18 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 def _heads(port: int) -> dict[str, Any]:
     return dict(httpx.get(f"http://127.0.0.1:{port}/fed/heads", timeout=10).json()["heads"])
+
+
+def _cpu(pid: int | None = None) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` (default: this one)."""
+    if pid is None:
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _wait_streaming(peers: dict[int, str], timeout: float = 60.0) -> None:
@@ -209,24 +222,26 @@ def run(records: int = 100_000, *, agents: int = 200, seed: int = 7, side: int =
             left = Workload(20, seed + 1).build(side)
             right = Workload(20, seed + 2).build(side)
             b = Node.open(Settings.from_env({}, data_dir=root / "b"))
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), _cpu()
             _fill(b, right)
-            side_s = time.perf_counter() - t0
-            b.close()
-            t0 = time.perf_counter()
             _fill(a, left)
-            side_s = (side_s + time.perf_counter() - t0) / 2
+            side_s, side_cpu = (time.perf_counter() - t0) / 2, (_cpu() - c0) / 2
+            b.close()
             a.close()
             server_b = _server(root / "b", port_b, sync=True)
             try:
                 say("B is back: until both hold the same chains")
                 started = time.perf_counter()
+                cpu_before = _cpu(server_a.pid) + _cpu(server_b.pid)
                 converged = None
                 while time.perf_counter() - started < 300:
                     if _heads(port_a) == _heads(port_b):
                         converged = time.perf_counter() - started
                         break
-                    time.sleep(0.05)
+                    # each look costs both servers a request (~3 ms): every 50 ms, that was a
+                    # tenth of the CPU the convergence itself took
+                    time.sleep(0.1)
+                servers_cpu = _cpu(server_a.pid) + _cpu(server_b.pid) - cpu_before
                 peers = {
                     name: httpx.get(f"http://127.0.0.1:{p}/fed/peers", timeout=30).json()
                     for name, p in (("a", port_a), ("b", port_b))
@@ -257,6 +272,10 @@ def run(records: int = 100_000, *, agents: int = 200, seed: int = 7, side: int =
         # one side's records appended locally by one node in this run (no peer, no HTTP): two
         # nodes on this machine judge each other's at once, so convergence is at least this
         "side_local_append_s": round(side_s, 2),
+        # CPU seconds: both servers from B back to converged (B's start-up excluded), against
+        # appending both sides locally: what replication adds on top of the appends
+        "convergence_cpu_s": round(servers_cpu, 2),
+        "both_sides_local_append_cpu_s": round(2 * side_cpu, 2),
         "target_convergence_s": 5.0,
         "digests_equal": digests[0] == digests[1] and not digests[0].startswith("error"),
         **({} if converged is not None else {"peer_status": peers}),
