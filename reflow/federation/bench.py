@@ -102,6 +102,21 @@ def _cpu(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _memory_bound(cache_limit: int) -> str:
+    """What B's memory is bounded by while catching up, from the limits in force."""
+    from reflow.federation import inbox, sync
+    from reflow.store import sqlstore
+
+    entries = cache_limit or sqlstore.CACHE_LIMIT
+    return (
+        f"batches in flight <= {sync.QUEUE_BATCHES + 2} x {sync.BATCH} records; "
+        f"hold <= {inbox.HOLD_CAP} records and {inbox.HOLD_BYTES // 2**20} MiB of payload; "
+        f"SQLite page cache 64 MiB a connection (2 used); "
+        f"store read cache <= {entries} entries (~1.4 KiB each): the only part that grows "
+        f"with the backlog"
+    )
+
+
 def _wait_streaming(peers: dict[int, str], timeout: float = 60.0) -> None:
     """Until each node (by port) streams from its peer (by URL): the two are in sync."""
     deadline = time.monotonic() + timeout
@@ -267,6 +282,7 @@ def run(records: int = 100_000, *, agents: int = 200, seed: int = 7, side: int =
         "http_vs_local": round(b_rate / local_rate, 3),
         "b_peak_rss_mib": b_report["peak_rss_mib"],
         "b_store_cache_limit": cache_limit or "default",
+        "b_memory_bound": _memory_bound(cache_limit),
         "partition_records_per_side": side,
         "convergence_s": round(converged, 2) if converged is not None else None,
         # one side's records appended locally by one node in this run (no peer, no HTTP): two

@@ -34,6 +34,8 @@ from reflow.ledger.records import Record, record_from_dict
 T = TypeVar("T")
 Item = Record | dict[str, Any]  # a record parsed and checked, or as it came over the wire
 
+HOLD_CAP = 20_000  # records held until what they wait for arrives
+HOLD_BYTES = 64 * 1024 * 1024  # and their payloads' bytes
 # Refusals that say "the sender is lying or broken", not "the author broke a rule".
 FORGERY_RULES = frozenset({"record-shape", "network"})
 
@@ -83,8 +85,8 @@ class Inbox:
         self,
         ledger: Ledger,
         lock: threading.Lock | None = None,
-        cap: int = 20_000,
-        cap_bytes: int = 64 * 1024 * 1024,
+        cap: int = HOLD_CAP,
+        cap_bytes: int = HOLD_BYTES,
     ) -> None:
         self.ledger = ledger
         # Signatures are checked once, on arrival (below); a held record judged again later
