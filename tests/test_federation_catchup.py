@@ -264,3 +264,47 @@ def test_the_log_sends_the_same_lines_whichever_way_it_finds_them(
         got = b"".join(queries.log_lines(store, after, limit, have))
         assert got == b"".join(queries._scan_lines(store, after, limit, have)), (after, limit)
     cluster.close()
+
+
+class GatedInbox(Inbox):
+    """Holds its first batch until told to go on, and notes when each batch is done."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        import threading
+
+        self.started, self.go_on = threading.Event(), threading.Event()
+        self.done = 0
+
+    def offer(self, items: Any) -> Outcome:
+        self.started.set()
+        self.go_on.wait(10)
+        out = super().offer(items)
+        self.done += 1
+        return out
+
+
+def test_a_pull_cancelled_mid_batch_returns_only_once_the_batch_is_committed(
+    tmp_path: Path,
+) -> None:
+    """The service stopping cancels its pulls, but a worker thread cannot be cancelled: the pull
+    waits for it, so the node is never closed under a commit."""
+    cluster = filled_pair(tmp_path, 300)
+    b = cluster.nodes["b"]
+    inbox = GatedInbox(b.ledger, b._lock)
+    puller = Puller(b, inbox, cluster.services["b"].http)
+
+    async def go() -> int:
+        task = asyncio.ensure_future(puller.sync("http://a"))
+        while not inbox.started.is_set():
+            await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.sleep(0.05)
+        inbox.go_on.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return inbox.done
+
+    assert asyncio.run(go()) == 1  # the batch under way was finished before the pull returned
+    assert log_end(b.store) > 0
+    cluster.close()

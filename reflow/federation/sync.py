@@ -89,6 +89,17 @@ class Puller:
     async def _offer(self, records: list[dict[str, Any]]) -> Outcome:
         return await self.inbox.run(self.inbox.offer, records)
 
+    async def _offer_to_the_end(self, records: list[dict[str, Any]]) -> Outcome:
+        """``_offer``, waited for even if this task is cancelled (the service stopping): the
+        worker thread cannot be cancelled, and the node must not close under its commit."""
+        work = asyncio.ensure_future(self._offer(records))
+        try:
+            return await asyncio.shield(work)
+        finally:
+            if not work.done():
+                with contextlib.suppress(Exception):
+                    await work
+
     def _heads_locked(self, authors: list[str]) -> dict[str, tuple[int, str | None]]:
         store = self.node.store
         with self.inbox.lock:
@@ -163,7 +174,7 @@ class Puller:
                     raise item
                 records, read_to = item
                 if records:
-                    self._account(peer.url, await self._offer(records), report)
+                    self._account(peer.url, await self._offer_to_the_end(records), report)
                 if read_to is not None and read_to != cursor:
                     cursor = self.cursors[peer.url] = read_to
                     _save_cursors(self.cursor_file, self.cursors)
