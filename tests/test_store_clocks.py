@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -86,3 +87,32 @@ def test_rebuild_recomputes_the_clocks_a_migration_could_only_estimate(tmp_path:
         conn.execute(records.update().values(clock=1))  # what a rough estimate could leave
     rebuild(store, NETWORK)
     assert _clocks(store) == right
+
+
+def test_the_read_cache_forgets_its_older_half_at_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory stays bounded, and a trim keeps the newer half (clearing everything made a node
+    catching up read back all it was still using); a forgotten entry is read again, the same."""
+    from reflow.store import sqlstore
+
+    monkeypatch.setattr(sqlstore, "CACHE_LIMIT", 40)
+    store = SqlStore.open(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    world = World(Ledger(store, NETWORK))
+    a = world.agent("A")
+    spec = world.spec(a, "wool")
+
+    def cached() -> int:
+        return len(store._resources) + len(store._events) + len(store._objects)
+
+    made, sizes = [], []
+    for i in range(60):
+        made.append(world.event(a, action="raise", provider=a, receiver=a,
+                                resourceConformsTo=spec,
+                                resourceQuantity=qty(i + 1))["EconomicResource"])  # fmt: skip
+        sizes.append(cached())
+    assert max(sizes) <= sqlstore.CACHE_LIMIT + 3  # one record's changes past a trim
+    full = sizes.index(max(sizes))
+    assert min(sizes[full:]) >= sqlstore.CACHE_LIMIT // 2  # never back to (almost) nothing
+    quantities = [store.resource(r).accounting_quantity for r in made]  # type: ignore[union-attr]
+    assert quantities == [i + 1 for i in range(60)]
