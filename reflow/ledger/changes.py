@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reflow.vf.state import EventState, ResourceState
+from reflow.vf.state import EventState, ProcessState, ResourceState
 from reflow.vf.values import value_type
 
 
@@ -47,3 +47,19 @@ class Changes:
         self.events.update(other.events)
         self.objects.update(other.objects)
         self.rows.extend(other.rows)
+
+
+def process_state(obj: VfObject | None) -> ProcessState | None:
+    """What the event rules need of a Process object (withdrawn ones included: the rules decide
+    whether an event may still name it)."""
+    if obj is None or obj.type != "Process":
+        return None
+    return ProcessState(
+        id=obj.id,
+        based_on=obj.data.get("basedOn"),
+        finished=bool(obj.data.get("finished")),
+        name=obj.data.get("name"),
+        deleted=obj.deleted,
+        owner=obj.author,
+        last_record=obj.record,
+    )

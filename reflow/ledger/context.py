@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from reflow.ledger.changes import Changes, VfObject
+from reflow.ledger.changes import Changes, VfObject, process_state
 from reflow.ledger.records import Record, derive_id
 from reflow.vf.state import EventState, ProcessState, ResourceState
 from reflow.vf.types import AGENT_TYPES
@@ -76,18 +76,7 @@ class BatchView:
         return [out[k] for k in sorted(out)]
 
     def process(self, process_id: str) -> ProcessState | None:
-        obj = self.object(process_id)
-        if obj is None or obj.type != "Process":
-            return None
-        return ProcessState(
-            id=obj.id,
-            based_on=obj.data.get("basedOn"),
-            finished=bool(obj.data.get("finished")),
-            name=obj.data.get("name"),
-            deleted=obj.deleted,
-            owner=obj.author,
-            last_record=obj.record,
-        )
+        return process_state(self.object(process_id))
 
     def event(self, event_id: str) -> EventState | None:
         found = self.pending.events.get(event_id)

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, func, select, updat
 from sqlalchemy.exc import SQLAlchemyError
 
 from reflow.errors import StaleStateError, StoreError
-from reflow.ledger.changes import Changes, VfObject
+from reflow.ledger.changes import Changes, VfObject, process_state
 from reflow.ledger.port import Equivocation
 from reflow.ledger.records import Record, now, record_from_dict
 from reflow.store import codec
@@ -190,18 +190,7 @@ class SqlStore:
         return [codec.resource_from_row(r) for r in rows]
 
     def process(self, process_id: str) -> ProcessState | None:
-        obj = self.object(process_id)
-        if obj is None or obj.type != "Process":
-            return None
-        return ProcessState(
-            id=obj.id,
-            based_on=obj.data.get("basedOn"),
-            finished=bool(obj.data.get("finished")),
-            name=obj.data.get("name"),
-            deleted=obj.deleted,
-            owner=obj.author,
-            last_record=obj.record,
-        )
+        return process_state(self.object(process_id))
 
     def event(self, event_id: str) -> EventState | None:
         if event_id in self._events:
