@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +72,39 @@ def test_the_quick_gil_handover_lasts_only_while_a_pipelined_batch_runs(
     quick = min(before, ledger_module.PIPELINE_SWITCH_INTERVAL)
     assert seen and all(v == pytest.approx(quick, rel=1e-3) for v in seen)
     assert sys.getswitchinterval() == before
+
+
+def test_a_stream_is_read_a_chunk_ahead_and_decided_as_the_same_records_in_a_list(
+    workload: list[dict[str, object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk import or a catch-up hands over one stream: the pipeline reads it as it goes
+    (memory stays bounded by the chunks in flight), never draining between blocks."""
+    monkeypatch.setattr(ledger_module, "CHUNK", 200)
+    monkeypatch.setattr(ledger_module, "FIRST_CHUNK", 50)
+    read = 0
+
+    def stream() -> Iterator[dict[str, object]]:
+        nonlocal read
+        for rec in workload:
+            read += 1
+            yield rec
+
+    store = SqlStore.open(f"sqlite:///{tmp_path / 'stream.sqlite'}")
+    read_at_commit: list[int] = []
+    commit = store.commit
+
+    def spy(*args: Any, **kwargs: Any) -> None:
+        read_at_commit.append(read)
+        commit(*args, **kwargs)
+
+    monkeypatch.setattr(store, "commit", spy)
+    streamed = Ledger(store, NETWORK).append_many(stream())
+
+    listed_store = SqlStore.open(f"sqlite:///{tmp_path / 'list.sqlite'}")
+    listed = Ledger(listed_store, NETWORK).append_many(workload)
+
+    assert [r.status for r in streamed] == [r.status for r in listed]
+    assert state_digest(store) == state_digest(listed_store)
+    # the first chunk is short, and as it commits at most the two chunks after it have been read
+    assert read_at_commit[0] <= 50 + 2 * 200 + 1 < len(workload)
+    assert len(read_at_commit) >= len(workload) // 200

@@ -314,6 +314,29 @@ def test_equivocation_is_kept_as_evidence_and_not_applied(ledger: Ledger) -> Non
     assert ledger.append(place).status == "duplicate"
 
 
+def test_an_equivocating_authors_next_record_is_held_as_soon_as_the_evidence_is_stored(
+    ledger: Ledger,
+) -> None:
+    """Neither the evidence nor a refused record moves the log: the hold must not wait for the
+    next record that does."""
+    chain, key, first = _signed_chain(ledger)
+    place = chain.sign(key, "vf.create", {"type": "SpatialThing", "data": {"name": "here"}})
+    ledger.append(place)
+    chain.accepted(place)
+    refused = chain.sign(key, "vf.event", {"event": {
+        "action": "consume", "provider": key.public, "receiver": key.public,
+        "resourceInventoriedAs": "0" * 32,
+        "resourceQuantity": {"hasNumericalValue": "1", "hasUnit": "om2:kilogram"}}})  # fmt: skip
+    assert ledger.append_many([refused])[0].status == "rejected"  # judged by every policy
+    twin = sign_record(key, network=NETWORK, seq=2, prev=first.hash, kind="vf.create",
+                       body={"type": "SpatialThing", "data": {"name": "there"}})  # fmt: skip
+    assert ledger.append_many([twin])[0].status == "equivocation"
+    later = chain.sign(key, "vf.create", {"type": "SpatialThing", "data": {"name": "later"}})
+    [receipt] = ledger.append_many([later])
+    assert receipt.status == "rejected" and receipt.error is not None
+    assert receipt.error.rule == "equivocating-author"
+
+
 def test_equivocation_within_one_batch(ledger: Ledger) -> None:
     key = KeyPair.generate()
     a = sign_record(key, network=NETWORK, seq=1, prev=None, kind="agent.declare", body=DECLARE)

@@ -6,9 +6,9 @@ records *after* that seq (rule ``equivocating-author``) until the network's rule
 do with the author: extending either branch would make nodes that kept different branches
 diverge further. Records before the fork are unaffected.
 
-The flags are read from the ``equivocations`` table once per store position (so once per batch,
-not once per record, on the ingest hot path); ``invalidate`` forces a reread after a batch that
-stored new evidence without appending a record.
+The flags are read from the ``equivocations`` table once per store cache epoch (the store bumps
+it when it stores evidence or finds that another writer appended), not once per record or per
+commit on the ingest hot path; ``invalidate`` forces a reread.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from reflow.ledger.kinds import register_policy
 if TYPE_CHECKING:
     from reflow.ledger.context import Context
 
-# store -> (store position when read, author -> first equivocating seq)
+# store -> (store cache epoch when read, author -> first equivocating seq)
 _FLAGS: weakref.WeakKeyDictionary[Any, tuple[int, dict[str, int]]] = weakref.WeakKeyDictionary()
 
 
@@ -32,14 +32,14 @@ def invalidate(store: object) -> None:
 
 
 def flags_of(store: object) -> dict[str, int]:
-    pos = getattr(store, "_pos", -1)
+    epoch = getattr(store, "cache_epoch", None)
     cached = _FLAGS.get(store)
-    if cached is not None and cached[0] == pos and pos >= 0:
+    if cached is not None and epoch is not None and cached[0] == epoch:
         return cached[1]
     if not hasattr(store, "engine"):
         return {}
     flags = flagged_authors(store)  # type: ignore[arg-type]
-    _FLAGS[store] = (pos, flags)
+    _FLAGS[store] = (epoch, flags)
     return flags
 
 

@@ -40,12 +40,12 @@ from reflow.ledger.records import Record
 from reflow.report import tables as t
 from reflow.report.places import (
     _cache,
-    _raw_many,
     place_event,
     record_inputs,
     relocate_all,
 )
 from reflow.store import codec
+from reflow.store.bulk import write_rows
 from reflow.store.schema import events, records, resources
 
 BATCH = 2000  # records per transaction: short, since the ledger's commits wait for it
@@ -190,7 +190,8 @@ def project(conn: Connection, applied: Sequence[tuple[Record, Changes]]) -> None
         else:
             _put_territory(conn, changes)
     if inputs:
-        _raw_many(conn, _INSERT_INPUTS, inputs)
+        rows = [tuple(r[c] for c in _INPUT_COLS) for r in inputs]
+        write_rows(conn, t.event_inputs.name, _INPUT_COLS, rows)
 
 
 def _put_territory(conn: Connection, changes: Changes) -> None:
@@ -206,9 +207,7 @@ def _put_territory(conn: Connection, changes: Changes) -> None:
     conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"territory": INVALID}))
 
 
-_INSERT_INPUTS = t.event_inputs.insert().values(
-    {c.name: bindparam(c.name) for c in t.event_inputs.c}
-)
+_INPUT_COLS = tuple(c.name for c in t.event_inputs.c)  # ``record_inputs`` keys, in this order
 
 # one event_places row, every column a named bind (the bench writes rows with it)
 INSERT_ROW = t.event_places.insert().values({c.name: bindparam(c.name) for c in _EP})

@@ -93,16 +93,6 @@ def _raw(conn: Connection, stmt: Any, params: dict[str, Any]) -> list[tuple[Any,
         cur.close()
 
 
-def _raw_many(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
-    """``_raw`` for a write of many rows in one ``executemany``."""
-    sql, defaults = _compiled(conn, stmt)
-    cur = conn.connection.cursor()
-    try:
-        cur.executemany(sql, [{**defaults, **row} for row in rows] if defaults else rows)
-    finally:
-        cur.close()
-
-
 def _compiled(conn: Connection, stmt: Any) -> tuple[str, dict[str, Any]]:
     name = conn.dialect.name
     compiled = _RAW_SQL.setdefault(name, {})

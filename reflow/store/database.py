@@ -30,9 +30,22 @@ def database_url(value: str | None, data_dir: Path) -> str:
     return f"sqlite:///{data_dir / DEFAULT_DB_NAME}"
 
 
+# A new database gets 16 KiB pages: ingest writes rows under a dozen random-keyed indexes, and
+# a commit's cost follows the number of pages it dirties more than their size (measured at
+# 100k records: 4 KiB pages 7.4k records/s, 16 KiB 8.0k). Set before WAL mode, which fixes it;
+# an existing database keeps the size it was created with.
+SQLITE_PAGE_SIZE = 16384
+# Pages the WAL may hold before a commit copies them into the database (SQLite's default is
+# 1000). Pages written again by later commits are copied once: less than half the checkpoint
+# writes, for a WAL of up to 64 MiB.
+SQLITE_WAL_AUTOCHECKPOINT = 4000
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
     cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT}")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
