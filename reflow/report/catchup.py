@@ -179,8 +179,14 @@ def project(conn: Connection, applied: Sequence[tuple[Record, Changes]]) -> None
     Rows of several records of one batch (append_many, rebuild) are written before the
     projectors run: put back a territory record's districts and territory row, so that the
     tables hold exactly the last territory of the batch (an upsert would keep districts an
-    earlier territory had and the last one has not). The event rows go in one ``executemany``.
+    earlier territory had and the last one has not). The event rows go in one bulk write.
     """
+    # the batch's objects as the tables now hold them (its last version of each): most events
+    # name a process or place created in the same batch, which need not be read back
+    known = _cache(conn).objects
+    for _rec, changes in applied:
+        for oid, obj in changes.objects.items():
+            known[oid] = {**obj.data, "@type": obj.type}
     inputs: list[dict[str, Any]] = []
     for rec, changes in applied:
         if rec.kind != "territory.define":
