@@ -455,6 +455,8 @@ class LedgerMachine(RuleBasedStateMachine):
         valid = (
             who == old.author
             and not old.corrected
+            # the rules that hold of the resource now: one packed since is not taken from alone
+            and self.model[old.deltas[0][0]].inside is None
             and all(a >= ZERO and o >= ZERO for a, o in after.values())
             # a correction may lower only what the signer holds, as an event may
             and all(

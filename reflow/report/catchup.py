@@ -121,8 +121,8 @@ def _place_batch(conn: Connection, after: int) -> tuple[int, int] | None:
         .join(records, records.c.hash == events.c.record)
         .join(t.event_inputs, inp.event_id == events.c.id)
         .outerjoin(resources, resources.c.id == events.c.resource_inventoried_as)
-        .where(records.c.pos > after, records.c.pos <= last)
-        .order_by(records.c.pos, events.c.id)
+        .where(events.c.pos > after, events.c.pos <= last)
+        .order_by(events.c.pos, events.c.id)
     ).all()
     placed: dict[str, dict[str, Any]] = {}
     gone: list[str] = []

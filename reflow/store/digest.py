@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Table, select
 
-from reflow.store.schema import PROJECTION_TABLES, records
+from reflow.store.schema import NODE_LOCAL_COLUMNS, PROJECTION_TABLES, records
 from reflow.store.sqlstore import SqlStore
 
 CHUNK = 5000
@@ -54,5 +54,6 @@ def state_digest(store: SqlStore) -> dict[str, Any]:
     counts["records"] = len(hashes)
     for table in PROJECTION_TABLES:
         h.update(f"{table.name}\n".encode())
-        counts[table.name] = _hash_table(store, table, h, list(table.columns))
+        columns = [c for c in table.columns if (table.name, c.name) not in NODE_LOCAL_COLUMNS]
+        counts[table.name] = _hash_table(store, table, h, columns)
     return {"digest": h.hexdigest(), "tables": counts}

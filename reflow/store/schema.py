@@ -90,7 +90,7 @@ events = Table(
     "economic_events",
     metadata,
     Column("id", ID, primary_key=True),
-    Column("record", String(64), nullable=False, index=True),
+    Column("record", String(64), nullable=False),
     Column("action", String(32), nullable=False, index=True),
     Column("provider", String(64), nullable=False, index=True),
     Column("receiver", String(64), nullable=False, index=True),
@@ -116,6 +116,10 @@ events = Table(
     Column("deltas", Text, nullable=False),  # JSON [[resource, accounting, onhand], ...]
     Column("body", Text, nullable=False),  # the event as recorded (JSON)
     Column("clock", BigInteger, nullable=False, server_default="0"),  # its record's clock
+    # the log position of its record on this node (arrival order, so not in the state digest):
+    # catch-ups read "the events of the records after p" by it, an index that only grows at its
+    # end, where one on ``record`` took a random page for every ingested event
+    Column("pos", BigInteger, index=True),
 )
 
 vf_objects = Table(
@@ -143,6 +147,8 @@ PROJECTION_GENERATION = "projection_generation"
 
 # Projections: dropped and recomputed by rebuild, hashed by the state digest (in this order).
 PROJECTION_TABLES: list[Table] = [resources, events, vf_objects]
+# Columns of projections that hold where this node keeps a row, not the state: not hashed.
+NODE_LOCAL_COLUMNS: frozenset[tuple[str, str]] = frozenset({("economic_events", "pos")})
 # Caches a service derives from the log (some lazily, e.g. on the first report): cleared by
 # rebuild (whose replay refills what projectors write), NOT hashed by the state digest, because
 # a node that has not computed them yet holds the same state as one that has.

@@ -50,6 +50,8 @@ CACHE_LIMIT = 500_000
 _INDEXED = tuple(c for c in codec.RESOURCE_COLS if any(c in ix.columns for ix in resources.indexes))
 _UNINDEXED = tuple(c for c in codec.RESOURCE_COLS if c != "id" and c not in _INDEXED)
 _indexed = attrgetter(*_INDEXED)  # the row's columns are ResourceState's fields
+_EVENT_COLS = (*codec.EVENT_COLS, "pos")
+_EVENT_UPDATES = tuple(c for c in codec.EVENT_COLS if c != "id")
 _RECORD_COLS = (
     "hash", "network", "author", "seq", "prev", "kind", "created", "payload", "sig", "clock",
 )  # fmt: skip
@@ -250,7 +252,7 @@ class SqlStore:
                 pos = conn.execute(select(func.coalesce(func.max(records.c.pos), 0))).scalar()
                 if self._pos >= 0 and pos != self._pos:
                     raise StaleStateError("another writer appended to this log; judge again")
-                self._write(conn, applied if write_log else (), merged, evidence)
+                self._write(conn, applied, merged, evidence, write_log=write_log, after=pos)
                 if not write_log and applied:
                     # a replay recomputes the clocks (a database migrated to clocks had them
                     # computed from prev and deps alone): keep the log's in step
@@ -306,17 +308,22 @@ class SqlStore:
         applied: Sequence[tuple[Record, Changes]],
         merged: Changes,
         evidence: Sequence[Equivocation],
+        *,
+        write_log: bool,
+        after: int,
     ) -> None:
-        if applied:
+        if applied and write_log:
             self.insert_many(conn, records, [
                 (r.hash, r.network, r.author, r.seq, r.prev, r.kind, r.created, r.payload, r.sig,
                  ch.clock)
                 for r, ch in applied
             ], _RECORD_COLS)  # fmt: skip
         self._write_resources(conn, merged.resources.values())
-        self.upsert_rows(
-            conn, events, codec.EVENT_COLS, [codec.event_row(e) for e in merged.events.values()]
-        )
+        if merged.events:
+            pos = self._positions(conn, applied, after if write_log else None)
+            rows = [(*codec.event_row(e), pos.get(e.record)) for e in merged.events.values()]
+            # an event already stored (corrected, relinked) keeps the position it was made at
+            write_rows(conn, events.name, _EVENT_COLS, rows, keys=("id",), updates=_EVENT_UPDATES)
         self.upsert_rows(
             conn,
             vf_objects,
@@ -342,6 +349,25 @@ class SqlStore:
                 for e in evidence
             ]
             self.upsert(conn, equivocations, rows, keys=("author", "seq", "other"))
+
+    @staticmethod
+    def _positions(
+        conn: Connection, applied: Sequence[tuple[Record, Changes]], after: int | None
+    ) -> dict[str, int]:
+        """record hash -> log position, for the records of this commit: those appended after
+        ``after`` (one range read at the end of the log), or, on a replay, looked up."""
+        if after is not None:
+            rows = conn.execute(select(records.c.hash, records.c.pos).where(records.c.pos > after))
+            return {h: int(p) for h, p in rows}
+        hashes = [rec.hash for rec, ch in applied if ch.events]
+        found: dict[str, int] = {}
+        for start in range(0, len(hashes), 500):
+            part = hashes[start : start + 500]
+            rows = conn.execute(
+                select(records.c.hash, records.c.pos).where(records.c.hash.in_(part))
+            )
+            found.update((h, int(p)) for h, p in rows)
+        return found
 
     def _write_resources(self, conn: Connection, changed: Iterable[ResourceState]) -> None:
         """Most changes to a resource are to its quantities and breadcrumb. An upsert that sets

@@ -52,12 +52,11 @@ _ALL = f"SELECT {LINK_COLS} FROM economic_events e"
 # The events made by the records in (p, q], and the events those correct (their new
 # ``corrected_by``), read as they are now.
 _DELTA = f"""
-SELECT {LINK_COLS} FROM records r JOIN economic_events e ON e.record = r.hash
-WHERE r.pos > :p AND r.pos <= :q
+SELECT {LINK_COLS} FROM economic_events e WHERE e.pos > :p AND e.pos <= :q
 UNION
 SELECT {LINK_COLS} FROM economic_events e WHERE e.id IN (
-  SELECT x.corrects FROM records r JOIN economic_events x ON x.record = r.hash
-  WHERE r.pos > :p AND r.pos <= :q AND x.corrects IS NOT NULL)
+  SELECT x.corrects FROM economic_events x
+  WHERE x.pos > :p AND x.pos <= :q AND x.corrects IS NOT NULL)
 """
 
 
