@@ -356,9 +356,14 @@ class SqlStore:
     ) -> dict[str, int]:
         """record hash -> log position, for the records of this commit: those appended after
         ``after`` (one range read at the end of the log), or, on a replay, looked up."""
-        if after is not None:
-            rows = conn.execute(select(records.c.hash, records.c.pos).where(records.c.pos > after))
-            return {h: int(p) for h, p in rows}
+        if after is not None:  # on the ingest hot path: straight to the driver
+            mark = "?" if conn.dialect.name == "sqlite" else "%s"
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(f"SELECT hash, pos FROM records WHERE pos > {mark}", (after,))
+                return dict(cursor.fetchall())
+            finally:
+                cursor.close()
         hashes = [rec.hash for rec, ch in applied if ch.events]
         found: dict[str, int] = {}
         for start in range(0, len(hashes), 500):
