@@ -218,3 +218,30 @@ def test_a_store_upgraded_from_report_0001_keeps_its_rows_and_places_nothing_twi
     assert catch_up(city.engine) == 0
     assert figures(city) == before
     assert state_digest(store) == digest
+
+
+def test_an_events_figures_are_those_of_its_moment_however_the_records_are_batched(
+    world: World,
+) -> None:
+    """A place moved later in the same batch must not move an event recorded before: one batch
+    or one record at a time, the event keeps the coordinates it was recorded at."""
+    from reflow.report.tables import event_inputs
+
+    ann = world.agent("Ann")
+    spec = world.spec(ann, "cotton")
+    here = world.place(ann, "here", lat="52.1", long="4.1")
+    key = world.keys[ann]
+    raised = world.chain.sign(key, "vf.event", {"event": {
+        "action": "raise", "provider": ann, "receiver": ann, "resourceConformsTo": spec,
+        "resourceQuantity": qty(5), "toLocation": here}})  # fmt: skip
+    world.chain.accepted(raised)
+    moved = world.chain.sign(key, "vf.update", {"id": here, "data": {"lat": "53.9"}})
+    world.chain.accepted(moved)
+    receipts = world.ledger.append_many([raised, moved])  # one batch
+    assert [r.status for r in receipts] == ["applied", "applied"]
+    event_id = receipts[0].created["EconomicEvent"]
+    with world.ledger.store.engine.connect() as conn:  # type: ignore[attr-defined]
+        lat = conn.execute(
+            select(event_inputs.c.lat).where(event_inputs.c.event_id == event_id)
+        ).scalar_one()
+    assert lat == "52.1"

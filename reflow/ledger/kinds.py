@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 Handler = Callable[["Context"], "Changes"]
 # A policy sees every record before its handler: network rules (membership, roles) live here.
 Policy = Callable[["Context"], None]
+# An observer sees what a record's handler changed, as the record is judged, and may add rows of
+# its service's tables to those changes (``changes.rows``): facts of the moment a record was
+# judged, the same on every node and however the records were batched, written in the record's
+# transaction. It must not refuse anything (policies and handlers do that).
+Observer = Callable[["Context", "Changes"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,7 @@ class Kind:
 
 KINDS: dict[str, Kind] = {}
 POLICIES: list[tuple[str, Policy]] = []
+OBSERVERS: list[Observer] = []
 
 
 def register_kind(
@@ -49,6 +55,11 @@ def register_kind(
 def register_policy(name: str, policy: Policy) -> None:
     if all(n != name for n, _ in POLICIES):
         POLICIES.append((name, policy))
+
+
+def register_observer(observer: Observer) -> None:
+    if observer not in OBSERVERS:
+        OBSERVERS.append(observer)
 
 
 def get_kind(name: str) -> Kind:

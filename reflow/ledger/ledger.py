@@ -35,7 +35,7 @@ from reflow.ledger import (
 from reflow.ledger.batch_verify import verify_records
 from reflow.ledger.changes import Changes
 from reflow.ledger.context import BatchView, Context
-from reflow.ledger.kinds import POLICIES, get_kind
+from reflow.ledger.kinds import OBSERVERS, POLICIES, get_kind
 from reflow.ledger.port import Equivocation, LedgerStore
 from reflow.ledger.records import Record, record_from_dict
 
@@ -221,6 +221,8 @@ class Ledger:
                 log.error("record %s no longer applies on replay: %s", rec.hash, exc)
                 refused.append((rec.hash, exc))
                 continue
+            for observe in OBSERVERS:
+                observe(ctx, changes)
             changes.clock = self._clocks[rec.hash] = max(clock, changes.clock)
             if rec.kind not in KEEPS_ACTING:
                 self._acting_of.clear()
@@ -366,6 +368,8 @@ class Ledger:
             changes = kind.handler(ctx)
         except ReflowError as exc:
             return Receipt(rec.hash, "rejected", exc)
+        for observe in OBSERVERS:
+            observe(ctx, changes)
         # a handler may raise the clock (an event comes after its resource's creation)
         changes.clock = self._clocks[rec.hash] = max(clock, changes.clock)
         if rec.kind not in KEEPS_ACTING:

@@ -21,9 +21,11 @@ the batch, or catch-up waits for the commit); on PostgreSQL it takes ``records``
 
 What a row takes from the state of the moment the event is recorded (the resources' locations,
 stage and state, the places' coordinates, the specification's classes and ``massPerUnit``) is
-kept in the commit by the projector below, in a narrow row (``report_event_inputs``: refilled
-by a rebuild's replay, not hashed): that is cheap (in-memory state, cached reads, one small
-insert), and it keeps every figure that of the moment, whenever the report runs. The costly
+kept as the ledger judges the event (``note_inputs``, a ledger observer, reading the judging
+view), in a narrow row written with the record (``report_event_inputs``: refilled by a
+rebuild's replay, not hashed): that is cheap, and it keeps every figure that of the moment,
+whenever the report runs and however the records were batched (read at commit, a place moved
+later in the same batch used to move the event too). The costly
 part (districts, origins, reuse, distances, the wide row and its six indexes) is the catch-up's.
 """
 
@@ -36,6 +38,7 @@ from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from reflow.ledger.changes import Changes
+from reflow.ledger.context import Context
 from reflow.ledger.records import Record
 from reflow.report import tables as t
 from reflow.report.places import (
@@ -45,7 +48,6 @@ from reflow.report.places import (
     relocate_all,
 )
 from reflow.store import codec
-from reflow.store.bulk import write_rows
 from reflow.store.schema import events, records, resources
 
 BATCH = 2000  # records per transaction: short, since the ledger's commits wait for it
@@ -173,31 +175,24 @@ def catch_up(engine: Engine) -> int:
 
 
 def project(conn: Connection, applied: Sequence[tuple[Record, Changes]]) -> None:
-    """``BATCH_PROJECTORS`` entry: keep what each event takes from the state of the moment (a
-    narrow row); a loaded territory invalidates the placed rows.
+    """``BATCH_PROJECTORS`` entry: a loaded territory invalidates the placed rows.
 
     Rows of several records of one batch (append_many, rebuild) are written before the
     projectors run: put back a territory record's districts and territory row, so that the
     tables hold exactly the last territory of the batch (an upsert would keep districts an
-    earlier territory had and the last one has not). The event rows go in one bulk write.
+    earlier territory had and the last one has not).
     """
-    # the batch's objects as the tables now hold them (its last version of each): most events
-    # name a process or place created in the same batch, which need not be read back
-    known = _cache(conn).objects
-    for _rec, changes in applied:
-        for oid, obj in changes.objects.items():
-            known[oid] = {**obj.data, "@type": obj.type}
-    inputs: list[dict[str, Any]] = []
     for rec, changes in applied:
-        if rec.kind != "territory.define":
-            for ev in changes.events.values():
-                if ev.record == rec.hash:  # not an older event marked as corrected
-                    inputs.append(record_inputs(conn, ev, changes))
-        else:
+        if rec.kind == "territory.define":
             _put_territory(conn, changes)
-    if inputs:
-        rows = [tuple(r[c] for c in _INPUT_COLS) for r in inputs]
-        write_rows(conn, t.event_inputs.name, _INPUT_COLS, rows)
+
+
+def note_inputs(ctx: Context, changes: Changes) -> None:
+    """Ledger observer: the narrow row of what each event the record makes takes from the state
+    of the moment it is judged (``places.record_inputs``), written with the record."""
+    for ev in changes.events.values():
+        if ev.record == ctx.record.hash:  # not an older event marked as corrected
+            changes.rows.append((t.event_inputs.name, record_inputs(ctx.view, ev, changes)))
 
 
 def _put_territory(conn: Connection, changes: Changes) -> None:
@@ -213,7 +208,6 @@ def _put_territory(conn: Connection, changes: Changes) -> None:
     conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"territory": INVALID}))
 
 
-_INPUT_COLS = tuple(c.name for c in t.event_inputs.c)  # ``record_inputs`` keys, in this order
 
 # one event_places row, every column a named bind (the bench writes rows with it)
 INSERT_ROW = t.event_places.insert().values({c.name: bindparam(c.name) for c in _EP})

@@ -17,9 +17,9 @@ from typing import Any
 from reflow.errors import RuleViolation
 from reflow.ledger.changes import Changes
 from reflow.ledger.context import Context
-from reflow.ledger.kinds import register_kind
+from reflow.ledger.kinds import register_kind, register_observer
 from reflow.report import tables
-from reflow.report.catchup import project
+from reflow.report.catchup import note_inputs, project
 from reflow.report.territory import DEFAULT_H3_RESOLUTION, dumps, parse_feature_collection
 from reflow.store.sqlstore import BATCH_PROJECTORS
 
@@ -80,3 +80,4 @@ register_kind(
 )
 if project not in BATCH_PROJECTORS:
     BATCH_PROJECTORS.append(project)
+register_observer(note_inputs)

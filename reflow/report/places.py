@@ -11,7 +11,8 @@ Figures are fixed when the event is recorded, like the event itself: a later cha
 coordinates or of a specification's ``massPerUnit`` applies to later events (a territory load
 re-places every event, from the coordinates recorded then).
 
-Two steps. ``record_inputs`` runs in the ledger's commit and keeps, in a narrow row, what the
+Two steps. ``record_inputs`` runs as the ledger judges the event (an observer, see
+``reflow.ledger.kinds``) and keeps, in a narrow row written in the record's transaction, what the
 event takes from the state of that moment (``report_event_inputs``). ``place_event`` runs when
 a report catches up (``reflow.report.catchup``), off the ingest hot path: districts, origin,
 reuse, distance, the wide indexed row. Loading a territory re-locates every row.
@@ -28,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 
 from reflow.ledger.changes import Changes
+from reflow.ledger.context import BatchView
 from reflow.ledger.records import Record
 from reflow.report import tables as t
 from reflow.report.materials import (
@@ -39,7 +41,7 @@ from reflow.report.materials import (
 from reflow.report.territory import DEFAULT_H3_RESOLUTION, NO_PLACE, District, Territory
 from reflow.report.territory import haversine_km as _haversine
 from reflow.store import codec
-from reflow.store.schema import events, records, resources, vf_objects
+from reflow.store.schema import events, records
 from reflow.vf.state import EventState, ResourceState
 
 TRANSFER_LIKE = frozenset({"transfer", "transferAllRights", "transferCustody", "move"})
@@ -59,8 +61,6 @@ _Q_TERRITORY = select(t.territory.c.record, t.territory.c.h3_resolution).where(
 _Q_DISTRICT_SET = select(
     func.count(), func.min(t.districts.c.record), func.max(t.districts.c.record)
 )
-_Q_OBJECT = select(vf_objects.c.data, vf_objects.c.type).where(vf_objects.c.id == bindparam("i"))
-_Q_RESOURCE = select(resources).where(resources.c.id == bindparam("i"))
 _Q_PLACE = select(_EP.lat, _EP.long, _EP.origin_lat, _EP.origin_long).where(
     _EP.event_id == bindparam("i")
 )
@@ -114,7 +114,6 @@ class _TxCache(threading.local):
 
     def __init__(self) -> None:
         self.tx: Any = None
-        self.objects: dict[str, dict[str, Any] | None] = {}
         self.places: dict[str, tuple[str | None, ...] | None] = {}
         self.territory: Territory | None = None
 
@@ -126,7 +125,6 @@ def _cache(conn: Connection) -> _TxCache:
     tx = conn.get_transaction()
     if _TX.tx is not tx or tx is None:
         _TX.tx = tx
-        _TX.objects = {}
         _TX.places = {}
         _TX.territory = None
     return _TX
@@ -160,35 +158,23 @@ def current_territory(conn: Connection) -> Territory:
     return found
 
 
-def _object(conn: Connection, oid: str | None) -> dict[str, Any] | None:
-    if not oid:
-        return None
-    cache = _cache(conn).objects
-    if oid in cache:
-        return cache[oid]
-    rows = _raw(conn, _Q_OBJECT, {"i": oid})
-    data: dict[str, Any] | None = None
-    if rows:
-        data = json.loads(rows[0][0])
-        data["@type"] = rows[0][1]
-    cache[oid] = data
-    return data
+def _object(view: BatchView, oid: str | None) -> dict[str, Any] | None:
+    obj = view.object(oid) if oid else None
+    return obj.data if obj is not None else None
 
 
-def _latlong(conn: Connection, place_id: str | None) -> LatLong | None:
-    obj = _object(conn, place_id)
+def _latlong(view: BatchView, place_id: str | None) -> LatLong | None:
+    obj = _object(view, place_id)
     if obj is None or obj.get("lat") is None or obj.get("long") is None:
         return None
     return Decimal(obj["lat"]), Decimal(obj["long"])
 
 
-def _resource(conn: Connection, rid: str | None, changes: Changes) -> ResourceState | None:
+def _resource(view: BatchView, rid: str | None, changes: Changes) -> ResourceState | None:
     if not rid:
         return None
-    if rid in changes.resources:
-        return changes.resources[rid]
-    row = conn.execute(_Q_RESOURCE, {"i": rid}).first()
-    return codec.resource_from_row(row) if row else None
+    found = changes.resources.get(rid)
+    return found if found is not None else view.resource(rid)
 
 
 def _row_place(conn: Connection, event_id: str | None, origin: bool = False) -> LatLong | None:
@@ -231,19 +217,20 @@ def _text(v: Decimal | None) -> str | None:
     return codec.dec_text(v)
 
 
-def record_inputs(conn: Connection, ev: EventState, changes: Changes) -> dict[str, Any]:
+def record_inputs(view: BatchView, ev: EventState, changes: Changes) -> dict[str, Any]:
     """What an event's row takes from the state *when it is recorded* (``report_event_inputs``).
 
     The resources' locations, stage and state, the places' coordinates, the specification's
     classes and ``massPerUnit`` may change later; the figures stay those of the moment the event
-    happened, so these are fixed in the commit. Everything else waits for a report.
+    is judged (``view`` and the record's ``changes``), whatever else its batch holds. Everything
+    else waits for a report.
     """
     body = ev.body
-    res = _resource(conn, ev.resource_inventoried_as, changes)
-    to_res = _resource(conn, ev.to_resource_inventoried_as, changes)
+    res = _resource(view, ev.resource_inventoried_as, changes)
+    to_res = _resource(view, ev.to_resource_inventoried_as, changes)
     spec_id = body.get("resourceConformsTo") or (res.conforms_to if res else None)
-    spec = _object(conn, spec_id) or {}
-    proc = _object(conn, ev.input_of or ev.output_of) or {}
+    spec = _object(view, spec_id) or {}
+    proc = _object(view, ev.input_of or ev.output_of) or {}
 
     place = None
     for pid in (
@@ -252,20 +239,20 @@ def record_inputs(conn: Connection, ev: EventState, changes: Changes) -> dict[st
         proc.get("atLocation"),
         (to_res or res).current_location if (to_res or res) else None,
     ):
-        place = _latlong(conn, pid)
+        place = _latlong(view, pid)
         if place is not None:
             break
 
     src = None  # when None for a transfer, a report takes the place of the previous event
     if ev.action in TRANSFER_LIKE:
         if body.get("toLocation") and body.get("atLocation"):
-            src = _latlong(conn, body["atLocation"])
+            src = _latlong(view, body["atLocation"])
         elif res is not None and to_res is not None and to_res.id != res.id:
-            src = _latlong(conn, res.current_location)
+            src = _latlong(view, res.current_location)
 
     uris = [*spec.get("resourceClassifiedAs", ()), *(res.classified_as if res else ())]
     uris += body.get("resourceClassifiedAs") or []
-    stage = _object(conn, res.stage) if res and res.stage else None
+    stage = _object(view, res.stage) if res and res.stage else None
     states = {
         (res.state or "").casefold() if res else "",
         str(body.get("state") or "").casefold(),
