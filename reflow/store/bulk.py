@@ -52,6 +52,11 @@ def write_rows(
         cursor.close()
 
 
+def param_mark(dialect: str) -> str:
+    """The driver's positional parameter (sqlite3: qmark, psycopg: format)."""
+    return "?" if dialect == "sqlite" else "%s"
+
+
 def insert_sql(
     dialect: str,
     table: str,
@@ -64,7 +69,7 @@ def insert_sql(
     cache_key = (dialect, table, cols, keys, updates, count)
     sql = _SQL.get(cache_key)
     if sql is None:
-        mark = "?" if dialect == "sqlite" else "%s"
+        mark = param_mark(dialect)
         group = f"({', '.join([mark] * len(cols))})"
         sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES {', '.join([group] * count)}"
         if keys is not None:

@@ -22,7 +22,7 @@ from reflow.ledger.changes import Changes, VfObject, process_state
 from reflow.ledger.port import Equivocation
 from reflow.ledger.records import Record, now, record_from_dict
 from reflow.store import codec
-from reflow.store.bulk import write_rows
+from reflow.store.bulk import param_mark, write_rows
 from reflow.store.database import has_schema, make_engine, migrate
 from reflow.store.schema import (
     PROJECTION_GENERATION,
@@ -313,23 +313,19 @@ class SqlStore:
         after: int,
     ) -> None:
         if applied and write_log:
-            self.insert_many(conn, records, [
+            write_rows(conn, records.name, _RECORD_COLS, [
                 (r.hash, r.network, r.author, r.seq, r.prev, r.kind, r.created, r.payload, r.sig,
                  ch.clock)
                 for r, ch in applied
-            ], _RECORD_COLS)  # fmt: skip
+            ])  # fmt: skip
         self._write_resources(conn, merged.resources.values())
         if merged.events:
             pos = self._positions(conn, applied, after if write_log else None)
             rows = [(*codec.event_row(e), pos.get(e.record)) for e in merged.events.values()]
             # an event already stored (corrected, relinked) keeps the position it was made at
             write_rows(conn, events.name, _EVENT_COLS, rows, keys=("id",), updates=_EVENT_UPDATES)
-        self.upsert_rows(
-            conn,
-            vf_objects,
-            codec.OBJECT_COLS,
-            [codec.object_row(o) for o in merged.objects.values()],
-        )
+        objects = [codec.object_row(o) for o in merged.objects.values()]
+        write_rows(conn, vf_objects.name, codec.OBJECT_COLS, objects, keys=("id",))
         by_table: dict[str, list[dict[str, Any]]] = {}
         for table, row in merged.rows:
             by_table.setdefault(table, []).append(row)
@@ -357,7 +353,7 @@ class SqlStore:
         """record hash -> log position, for the records of this commit: those appended after
         ``after`` (one range read at the end of the log), or, on a replay, looked up."""
         if after is not None:  # on the ingest hot path: straight to the driver
-            mark = "?" if conn.dialect.name == "sqlite" else "%s"
+            mark = param_mark(conn.dialect.name)
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             try:
                 cursor.execute(f"SELECT hash, pos FROM records WHERE pos > {mark}", (after,))
@@ -389,7 +385,7 @@ class SqlStore:
                 light.append(row)
             else:
                 full.append(row)
-        self.upsert_rows(conn, resources, codec.RESOURCE_COLS, full)
+        write_rows(conn, resources.name, codec.RESOURCE_COLS, full, keys=("id",))
         write_rows(conn, resources.name, codec.RESOURCE_COLS, light, keys=("id",),
                    updates=_UNINDEXED)  # fmt: skip
 
@@ -408,26 +404,8 @@ class SqlStore:
         if not rows:
             return
         cols = tuple(rows[0])
-        self.upsert_rows(conn, table, cols, [tuple(r[c] for c in cols) for r in rows], keys)
-
-    def upsert_rows(
-        self,
-        conn: Connection,
-        table: Table,
-        cols: tuple[str, ...],
-        rows: list[tuple[Any, ...]],
-        keys: tuple[str, ...] | None = None,
-    ) -> None:
-        """``upsert`` for rows already laid out as tuples in ``cols`` order."""
-        if not rows:
-            return
         keys = keys or tuple(c.name for c in table.primary_key.columns)
-        write_rows(conn, table.name, cols, rows, keys=keys)
-
-    def insert_many(
-        self, conn: Connection, table: Table, rows: list[tuple[Any, ...]], cols: tuple[str, ...]
-    ) -> None:
-        write_rows(conn, table.name, cols, rows)
+        write_rows(conn, table.name, cols, [tuple(r[c] for c in cols) for r in rows], keys=keys)
 
     # -- reads for services, the CLI and replication -----------------------------------------
 
