@@ -62,6 +62,46 @@ def test_an_upsert_limited_to_some_columns_leaves_the_others_as_they_were(
     assert _rows(store) == [("w", "3", "3"), ("x", "2", "1")]
 
 
+def test_a_key_written_twice_in_one_call_ends_as_two_upserts_in_order_would_leave_it(
+    store: SqlStore,
+) -> None:
+    """The first row of a new key inserts it, the later ones update the columns an upsert
+    sets; an existing key takes the last row's."""
+    _table(store)
+    with store.engine.begin() as conn:
+        bulk.write_rows(conn, "bulk_t", ("k", "a", "b"), [("x", "1", "1")])
+        bulk.write_rows(
+            conn, "bulk_t", ("k", "a", "b"),
+            [("n", "1", "1"), ("x", "2", "2"), ("n", "3", "3"), ("x", "4", "4")],
+            keys=("k",), updates=("a",),
+        )  # fmt: skip
+        bulk.write_rows(conn, "bulk_t", ("k", "a", "b"), [("m", "5", "5"), ("m", "6", "6")],
+                        keys=("k",), updates=())  # fmt: skip
+    assert _rows(store) == [("m", "5", "5"), ("n", "3", "1"), ("x", "4", "1")]
+
+
+def test_updates_beyond_one_statement_reach_every_row(store: SqlStore) -> None:
+    _table(store)
+    n = bulk.ROWS_PER_STATEMENT * 2 + 3
+    with store.engine.begin() as conn:
+        bulk.write_rows(conn, "bulk_t", ("k", "a", "b"), [(f"k{i:04}", "0", "0") for i in range(n)])
+        bulk.write_rows(conn, "bulk_t", ("k", "a", "b"),
+                        [(f"k{i:04}", str(i), "1") for i in range(n)], keys=("k",))  # fmt: skip
+    assert _rows(store) == [(f"k{i:04}", str(i), "1") for i in range(n)]
+
+
+def test_a_row_that_breaks_a_constraint_fails_the_whole_transaction(store: SqlStore) -> None:
+    """Not just its statement: the commit is all or nothing (and on SQLite no statement is
+    journalled to be undone alone)."""
+    _table(store)
+    with store.engine.begin() as conn:
+        bulk.write_rows(conn, "bulk_t", ("k", "a", "b"), [("x", "1", "1")])
+    with pytest.raises(Exception), store.engine.begin() as conn:  # noqa: B017 (driver's own)
+        bulk.write_rows(conn, "bulk_t", ("k", "a", "b"), [("y", "2", "2")], keys=("k",))
+        bulk.write_rows(conn, "bulk_t", ("k", "a", "b"), [("z", "3", "3"), ("x", "3", "3")])
+    assert _rows(store) == [("x", "1", "1")]
+
+
 def _row(world: World, rid: str) -> dict[str, object]:
     with world.ledger.store.engine.connect() as conn:  # type: ignore[attr-defined]
         return dict(conn.execute(select(resources).where(resources.c.id == rid)).one()._mapping)
