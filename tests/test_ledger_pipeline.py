@@ -108,3 +108,44 @@ def test_a_stream_is_read_a_chunk_ahead_and_decided_as_the_same_records_in_a_lis
     # the first chunk is short, and as it commits at most the two chunks after it have been read
     assert read_at_commit[0] <= 50 + 2 * 200 + 1 < len(workload)
     assert len(read_at_commit) >= len(workload) // 200
+
+
+def test_a_refused_record_s_receipt_does_not_keep_the_judging_state_alive(
+    workload: list[dict[str, object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A receipt names the error (message, field, rule), not the frames that raised it: a
+    traceback would hold the judging frames, and with them the whole batch's pending state,
+    for as long as the caller keeps the receipts."""
+    monkeypatch.setattr(ledger_module, "CHUNK", 200)
+    store = SqlStore.open(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    receipts = Ledger(store, NETWORK).append_many(workload)
+    refused = [r.error for r in receipts if r.error is not None]
+    assert refused
+    for error in refused:
+        chained: BaseException | None = error
+        while chained is not None:
+            assert chained.__traceback__ is None
+            chained = chained.__cause__ or chained.__context__
+        assert error.message and error.field and error.rule
+
+
+def test_a_pipelined_batch_leaves_the_collector_as_it_found_it(
+    workload: list[dict[str, object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The automatic collector rests while a batch runs (its survivors are long-lived: caches
+    and receipts) and is back on after it, with nothing left in the permanent generation."""
+    import gc
+
+    monkeypatch.setattr(ledger_module, "CHUNK", 200)
+    seen: list[bool] = []
+    judge = Ledger._judge
+
+    def spy(self: Ledger, *args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return judge(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Ledger, "_judge", spy)
+    assert gc.isenabled()
+    Ledger(SqlStore.open(f"sqlite:///{tmp_path / 'g.sqlite'}"), NETWORK).append_many(workload)
+    assert seen and not any(seen)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
