@@ -125,7 +125,7 @@ def record_event(ctx: Context) -> Changes:
         )
     outcome = judge(
         ev, new, ctx.view,
-        event_id=ctx.id("event"), new_resource_id=ctx.id("resource"), new_to_id=ctx.id("to"),
+        event_id=ctx.id("event"), new_id=ctx.id,
         acting=ctx.acting, author=ctx.author, record=ctx.record.hash, clock=ctx.clock,
         deps=frozenset(ctx.record.deps),
     )  # fmt: skip

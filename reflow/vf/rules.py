@@ -24,6 +24,7 @@ and ``history`` (the breadcrumbs, ordered alike on every node); ``work`` holds w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from reflow.errors import AuthorisationError, NotFound, UnitError
@@ -332,8 +333,7 @@ def judge(
     view: StateView,
     *,
     event_id: str,
-    new_resource_id: str,
-    new_to_id: str,
+    new_id: Callable[[str], str],
     acting: frozenset[str],
     author: str,
     record: str | None = None,
@@ -343,9 +343,11 @@ def judge(
     """Validate ``ev`` against ``view`` and compute its effects; raise if any rule refuses it.
 
     ``acting`` is the set of agents the record's signer may act as (itself and the organisations
-    it acts for); ``author`` is the signer itself; ``record`` the hash of the record carrying it;
-    ``clock`` that record's logical clock, which orders the resources' breadcrumbs; ``deps`` the
-    records it names as seen.
+    it acts for); ``new_id`` names a resource the event creates by its role (``resource``, or
+    ``to`` for the receiving side), asked only when one is made (each is a hash); ``author`` is
+    the signer itself; ``record`` the hash of the record carrying it; ``clock`` that record's
+    logical clock, which orders the resources' breadcrumbs; ``deps`` the records it names as
+    seen.
     """
     a: Action = ev.action
     correcting = ev.corrects is not None
@@ -387,7 +389,7 @@ def judge(
         else:
             check_correction_on(ev, res, qty, view)
     elif a.create_resource == "optional" and ev.resource_quantity is not None:
-        res = _new_from_event(ev, new, new_resource_id, event_id, view)
+        res = _new_from_event(ev, new, new_id("resource"), event_id, view)
         w.put(res)
         created.append(res.id)
         qty = ev.resource_quantity.value
@@ -417,7 +419,7 @@ def judge(
                 "correction-same-event",
             )
         else:
-            to = _new_to(ev, res, new_to_id, event_id)
+            to = _new_to(ev, res, new_id("to"), event_id)
             w.put(to)
             created.append(to.id)
     elif ev.to_resource_inventoried_as is not None and a.id != "combine":
