@@ -425,6 +425,20 @@ def test_absurdly_deep_nesting_is_refused_not_a_crash(sqlite_ledger: Ledger) -> 
     assert (err.value.field, err.value.rule) == ("record", "record-shape")
 
 
+def test_nesting_is_bounded_by_a_rule_not_by_the_interpreter_s_stack() -> None:
+    """Records nest at most ``MAX_DEPTH`` levels: the bound holds the same in the compiled
+    build, which has no recursion limit to fall back on, and the refusal names where."""
+    from reflow.ledger.canonical import MAX_DEPTH, canonical_bytes
+
+    assert canonical_bytes({"a": _nested(MAX_DEPTH - 1)}).count(b"[") == MAX_DEPTH - 1
+    with pytest.raises(RuleViolation) as err:
+        canonical_bytes({"a": _nested(MAX_DEPTH)})
+    assert err.value.rule == "canonical-json"
+    assert err.value.field == "$.a" + "[0]" * (MAX_DEPTH - 1)
+    with pytest.raises(RuleViolation):  # the path for values with non-ASCII keys as well
+        canonical_bytes({"é": _nested(MAX_DEPTH)})
+
+
 def test_a_forged_twin_is_no_evidence_of_equivocation(ledger: Ledger) -> None:
     """Only a second record the author really signed proves equivocation: nobody can frame it."""
     _chain, key, first = _signed_chain(ledger)

@@ -164,6 +164,8 @@ def resolve_create_unit(_: Any, info: Info, unit: dict[str, Any]) -> dict[str, A
     """Every node must convert quantities alike, so units are the fixed OM2 table."""
     require_signer(ctx_of(info).signer)
     for ref in (unit.get("symbol"), unit.get("label")):
+        if not isinstance(ref, str):
+            continue
         try:
             return {"unit": unit_node(get_unit(ref).id)}
         except RuleViolation:

@@ -32,6 +32,11 @@ _encode_in_order = json.JSONEncoder(
 ).encode
 
 MAX_SAFE_INTEGER = 2**53 - 1
+# Records are shallow (a VF event nests five levels) but may carry deeper data; a bound on
+# nesting keeps every walk over what a peer sends finite without relying on the interpreter's
+# recursion limit, which compiled code (see setup.py) does not have: there, unbounded nesting
+# would overflow the C stack and take the node down.
+MAX_DEPTH = 512
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -94,12 +99,14 @@ def _utf16_ordered(value: Any) -> Any:
     return value
 
 
-def _plain(value: Any) -> bool:
+def _plain(value: Any, depth: int = 0) -> bool:
     """True when ``value`` holds only what JCS encodes exactly with Python's key order (ASCII
-    keys), fast and without paths: the hot path."""
+    keys) and nests at most ``MAX_DEPTH`` levels, fast and without paths: the hot path."""
     t = type(value)
     if t is str or t is bool or value is None:
         return True
+    if depth >= MAX_DEPTH:
+        return False
     if t is dict:
         for k, v in value.items():
             if type(k) is not str or not k.isascii():
@@ -107,12 +114,12 @@ def _plain(value: Any) -> bool:
             tv = type(v)
             if tv is str:
                 continue
-            if not _plain(v):
+            if not _plain(v, depth + 1):
                 return False
         return True
     if t is list or t is tuple:
         for v in value:  # noqa: SIM110 - a loop avoids a generator per list on the hot path
-            if type(v) is not str and not _plain(v):
+            if type(v) is not str and not _plain(v, depth + 1):
                 return False
         return True
     if t is int:
@@ -124,12 +131,18 @@ def check_canonical_value(value: Any, path: str = "$") -> None:
     """Refuse floats, huge integers and non-string keys, naming where they are."""
     if _plain(value):
         return
-    stack: list[tuple[str, Any]] = [(path, value)]
+    stack: list[tuple[str, Any, int]] = [(path, value, 0)]
     while stack:
-        where, v = stack.pop()
+        where, v, depth = stack.pop()
         t = type(v)
         if t is str or t is bool or v is None:
             continue
+        if depth >= MAX_DEPTH and (t is dict or t is list or t is tuple):
+            raise RuleViolation(
+                f"the value is nested too deeply (at most {MAX_DEPTH} levels)",
+                field=where,
+                rule="canonical-json",
+            )
         if t is int:
             if abs(v) > MAX_SAFE_INTEGER:
                 raise RuleViolation(
@@ -144,10 +157,10 @@ def check_canonical_value(value: Any, path: str = "$") -> None:
                     raise RuleViolation(
                         "object keys must be strings", field=where, rule="canonical-json"
                     )
-                stack.append((f"{where}.{k}", item))
+                stack.append((f"{where}.{k}", item, depth + 1))
             continue
         if t is list or t is tuple:
-            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(v))
+            stack.extend((f"{where}[{i}]", item, depth + 1) for i, item in enumerate(v))
             continue
         if t is float:
             raise RuleViolation(

@@ -196,11 +196,13 @@ def sign_record(
 ) -> Record:
     """Make and sign a record as ``key``'s author (a delegated key adds its proof)."""
     proof = key.delegation_proof(kind)
+    sorted_deps = sorted(set(deps))
+    created = created or now()
     unsigned = {
         "network": network, "author": key.public, "seq": seq, "prev": prev,
-        "deps": sorted(set(deps)), "kind": kind,
+        "deps": sorted_deps, "kind": kind,
         "body": body if proof is None else {**body, DELEGATION: proof},
-        "created": created or now(),
+        "created": created,
     }  # fmt: skip
     payload = canonical_bytes(unsigned)
     if proof is not None:  # the request it keeps may be large: peers must accept the record
@@ -208,8 +210,8 @@ def sign_record(
         if len(payload) > MAX_RECORD_BYTES:
             raise _bad(f"a record may have at most {MAX_RECORD_BYTES} bytes", "body")
     return Record(
-        network=network, author=key.public, seq=seq, prev=prev, deps=tuple(unsigned["deps"]),
-        kind=kind, body=body, created=unsigned["created"], sig=key.sign(payload),
+        network=network, author=key.public, seq=seq, prev=prev, deps=tuple(sorted_deps),
+        kind=kind, body=body, created=created, sig=key.sign(payload),
         payload=payload, hash=hashlib.sha256(payload).hexdigest(), delegation=proof,
     )  # fmt: skip
 

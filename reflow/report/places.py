@@ -24,13 +24,12 @@ import json
 import threading
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, func, select
 
 from reflow.ledger.changes import Changes
 from reflow.ledger.context import BatchView
-from reflow.ledger.records import Record
 from reflow.report import tables as t
 from reflow.report.materials import (
     WASTE_STATES,
@@ -108,26 +107,25 @@ def _compiled(conn: Connection, stmt: Any) -> tuple[str, dict[str, Any]]:
     return compiled[key]
 
 
-class _TxCache(threading.local):
+class _TxCache:
     """What one commit transaction has read: every write of the batch precedes the projectors,
-    so within a transaction a read never goes stale. Reset when the transaction changes."""
+    so within a transaction a read never goes stale. A new one for each transaction."""
 
-    def __init__(self) -> None:
-        self.tx: Any = None
+    def __init__(self, tx: Any) -> None:
+        self.tx: Any = tx
         self.places: dict[str, tuple[str | None, ...] | None] = {}
         self.territory: Territory | None = None
 
 
-_TX = _TxCache()
+_TX = threading.local()  # each thread's _TxCache (commits run on several threads)
 
 
 def _cache(conn: Connection) -> _TxCache:
     tx = conn.get_transaction()
-    if _TX.tx is not tx or tx is None:
-        _TX.tx = tx
-        _TX.places = {}
-        _TX.territory = None
-    return _TX
+    found: _TxCache | None = getattr(_TX, "cache", None)
+    if found is None or found.tx is not tx or tx is None:
+        found = _TX.cache = _TxCache(tx)
+    return found
 
 
 def current_territory(conn: Connection) -> Territory:
@@ -233,11 +231,12 @@ def record_inputs(view: BatchView, ev: EventState, changes: Changes) -> dict[str
     proc = _object(view, ev.input_of or ev.output_of) or {}
 
     place = None
+    held = to_res or res
     for pid in (
         body.get("toLocation"),
         body.get("atLocation"),
         proc.get("atLocation"),
-        (to_res or res).current_location if (to_res or res) else None,
+        held.current_location if held is not None else None,
     ):
         place = _latlong(view, pid)
         if place is not None:
@@ -278,9 +277,19 @@ def _pair(lat: str | None, long: str | None) -> LatLong | None:
     return None if lat is None or long is None else (Decimal(lat), Decimal(long))
 
 
+class RecordRef(Protocol):
+    """What ``place_event`` reads of a record (a catch-up passes only these columns)."""
+
+    @property
+    def hash(self) -> str: ...
+
+    @property
+    def created(self) -> str: ...
+
+
 def place_event(
     conn: Connection,
-    rec: Record,
+    rec: RecordRef,
     ev: EventState,
     inputs: dict[str, Any],
     has_resource: bool,
@@ -353,7 +362,9 @@ def relocate_all(conn: Connection) -> int:
     ).all()
 
     def loc(lat: str | None, long: str | None) -> str | None:
-        return terr.locate(Decimal(lat), Decimal(long))[0] if lat is not None else None
+        if lat is None or long is None:
+            return None
+        return terr.locate(Decimal(lat), Decimal(long))[0]
 
     updates = []
     for r in rows:

@@ -166,12 +166,15 @@ def parse_event(body: Any, where: str = "event") -> EventInput:
             field=f"{where}.{sorted(unknown)[0]}",
             rule="known-fields",
         )
+    get: Callable[[str], Any]
     if _strings_are_fine(body):
         get = body.get
     else:
 
-        def get(key: str) -> Any:
+        def checked(key: str) -> Any:
             return _str(body, key, where)
+
+        get = checked
 
     action_id = get("action")
     if action_id is None:

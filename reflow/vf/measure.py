@@ -27,6 +27,12 @@ _NOT_FINITE = re.compile(r"[+-]?(?:nan|snan|inf|infinity)", re.IGNORECASE)
 _EXACT = Context(prec=1000, traps=[Inexact, InvalidOperation])
 
 
+# Quantities repeat (2 hours of work, 10 kg a bale): a measure read once is taken from here,
+# keyed by its two strings; only what parsed cleanly is kept (errors name their field).
+_PARSED: dict[tuple[str, str], Measure] = {}
+_PARSED_LIMIT = 65_536
+
+
 @value_type
 class Measure:
     """A numerical value in a unit; the unit is stored under its canonical OM2 id."""
@@ -63,6 +69,20 @@ class Measure:
                 field=field,
                 rule="vf-measure",
             )
+        raw, unit = data.get("hasNumericalValue"), data.get("hasUnit")
+        if type(raw) is str and type(unit) is str:
+            found = _PARSED.get((raw, unit))
+            if found is not None:
+                return found
+            measure = cls._parse(data, field)
+            if len(_PARSED) >= _PARSED_LIMIT:
+                _PARSED.clear()
+            _PARSED[raw, unit] = measure
+            return measure
+        return cls._parse(data, field)
+
+    @classmethod
+    def _parse(cls, data: dict[str, Any], field: str) -> Measure:
         value = _parse_value(data.get("hasNumericalValue"), f"{field}.hasNumericalValue")
         unit_field = f"{field}.hasUnit"
         unit = data.get("hasUnit")
