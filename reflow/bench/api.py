@@ -93,7 +93,8 @@ def free_port() -> int:
 
 
 def start_server(data_dir: Path, db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "reflow.api.serve", "--data-dir", str(data_dir), "--db", db,
+    # -P: the installed package (a compiled build, see setup.py), not a source tree in the cwd
+    cmd = [sys.executable, "-P", "-m", "reflow.api.serve", "--data-dir", str(data_dir), "--db", db,
            "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     deadline = time.monotonic() + 30

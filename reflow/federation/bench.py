@@ -56,7 +56,8 @@ def _port() -> int:
 
 
 def _server(path: Path, port: int, *, sync: bool, interval: float = 0.3) -> subprocess.Popen[bytes]:
-    args = [sys.executable, "-m", "reflow.federation.runner", "--data-dir", str(path),
+    # -P: the installed package (a compiled build, see setup.py), not a source tree in the cwd
+    args = [sys.executable, "-P", "-m", "reflow.federation.runner", "--data-dir", str(path),
             "--port", str(port), "--sync-interval", str(interval)]  # fmt: skip
     if not sync:
         args.append("--no-sync")
