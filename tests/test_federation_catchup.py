@@ -89,12 +89,16 @@ class SlowInbox(Inbox):
         self.counter = counter
         self.ahead: list[int] = []
 
-    def offer(self, items: Any) -> Outcome:
-        self.ahead.append(self.counter.log_requests - len(self.ahead))
+    def offer_stream(self, batches: Any, done: Any) -> Outcome:
         import time
 
-        time.sleep(0.05)
-        return super().offer(items)
+        def slowly() -> Any:
+            for batch in batches:
+                self.ahead.append(self.counter.log_requests - len(self.ahead))
+                time.sleep(0.05)
+                yield batch
+
+        return super().offer_stream(slowly(), done)
 
 
 def test_the_reader_stays_a_bounded_number_of_batches_ahead_of_the_applying(
@@ -183,6 +187,46 @@ def test_a_long_batch_takes_the_pipeline_and_still_names_a_forged_record(tmp_pat
     cluster.close()
 
 
+def test_a_catch_up_s_batches_go_through_one_pipeline_and_each_is_told_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches are judged as one stream (the pipeline does not fill and drain once a batch);
+    the puller hears of each batch, in order, once its records are committed, and only then
+    moves its cursor past it."""
+    import reflow.ledger.ledger as ledger_module
+    from reflow.ledger.ledger import Ledger
+
+    monkeypatch.setattr(ledger_module, "CHUNK", 200)
+    monkeypatch.setattr(ledger_module, "FIRST_CHUNK", 50)
+    cluster = filled_pair(tmp_path, 1500)
+    a, b = cluster.nodes["a"], cluster.nodes["b"]
+    pipelines: list[int] = []
+    pipelined = Ledger._pipelined
+
+    def spy(self: Ledger, *args: Any, **kwargs: Any) -> Any:
+        pipelines.append(1)
+        return pipelined(self, *args, **kwargs)
+
+    monkeypatch.setattr(Ledger, "_pipelined", spy)
+    saved: list[int] = []
+    account = Puller._account
+
+    def noting(self: Puller, url: str, out: Outcome, report: Any) -> bool:
+        saved.append(self.cursors.get(url, 0))
+        return account(self, url, out, report)
+
+    monkeypatch.setattr(Puller, "_account", noting)
+    _puller, report = pull(cluster, "http://a", per_request=300, batch=300)
+    assert digest(b) == digest(a) and report.applied == log_end(a.store)
+    end = log_end(a.store)
+    assert 1200 < end <= 1500  # five batches (the workload's refused records are not logged)
+    assert len(pipelines) == 1  # five batches, one stream
+    # each batch was told before the cursor moved past it: the cursor, as each was told,
+    # is where the batch before it ended
+    assert saved[:6] == [0, 300, 600, 900, 1200, end]
+    cluster.close()
+
+
 def test_heads_served_follow_the_log_as_it_grows(tmp_path: Path) -> None:
     cluster = Cluster(tmp_path, ["a"])
     node = cluster.nodes["a"]
@@ -267,7 +311,7 @@ def test_the_log_sends_the_same_lines_whichever_way_it_finds_them(
 
 
 class GatedInbox(Inbox):
-    """Holds its first batch until told to go on, and notes when each batch is done."""
+    """Holds its first stream until told to go on, and notes when each stream is done."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -276,10 +320,10 @@ class GatedInbox(Inbox):
         self.started, self.go_on = threading.Event(), threading.Event()
         self.done = 0
 
-    def offer(self, items: Any) -> Outcome:
+    def offer_stream(self, batches: Any, done: Any) -> Outcome:
         self.started.set()
         self.go_on.wait(10)
-        out = super().offer(items)
+        out = super().offer_stream(batches, done)
         self.done += 1
         return out
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -122,6 +123,49 @@ class Inbox:
                 self._retry(out)
         return out
 
+    def offer_stream(
+        self, batches: Iterable[list[Item]], done: Callable[[Outcome], None]
+    ) -> Outcome:
+        """``offer`` each batch of a stream, judged as one append: a catch-up's batches then go
+        through one ingest pipeline, which would otherwise fill and drain once per batch
+        (measured at 100k records in 20 000-record batches: B at 0.82-0.87 of a local
+        append of the same records). ``done`` gets each batch's outcome, in order, once all
+        of its records are judged and committed (so the caller may move its cursor past it);
+        an exception it raises ends the stream. Held records are retried at the end: what that
+        applied is returned.
+        """
+        pending: deque[_Pending] = deque()
+        total = Outcome()
+
+        def items() -> Iterator[Item]:
+            for batch in batches:
+                out = Outcome()
+                fresh = self._set_aside_known(batch, out)
+                pending.append(_Pending(fresh, out))
+                finish_ready()  # a batch of known records only is done already
+                yield from fresh
+
+        def finish_ready() -> None:
+            while pending and len(pending[0].receipts) == len(pending[0].items):
+                part = pending.popleft()
+                self._account(part.items, part.receipts, part.out, retrying=False)
+                total.add(part.out)
+                done(part.out)
+
+        def durable(receipts: list[Receipt]) -> None:
+            for receipt in receipts:
+                finish_ready()
+                pending[0].receipts.append(receipt)
+            finish_ready()
+
+        retried = Outcome()
+        with self.lock:
+            self.ledger.append_many(items(), on_durable=durable)
+            finish_ready()
+            if total.applied and self.held:
+                self._retry(retried)
+        return retried
+
     def _set_aside_known(self, items: list[Item], out: Outcome) -> list[Item]:
         """Count as duplicates the records already held, with one query and no signature check:
         peers echo back what they learnt from us, and that must stay cheap. Only a record at or
@@ -174,6 +218,12 @@ class Inbox:
         if not batch:
             return
         receipts = ledger.append_many(batch)
+        self._account(batch, receipts, out, retrying=retrying)
+
+    def _account(
+        self, batch: list[Item], receipts: list[Receipt], out: Outcome, *, retrying: bool
+    ) -> None:
+        """Count each record's fate into ``out``; hold those that came too early."""
         tell_arrivals(self.ledger.store, batch, receipts)
         for item, receipt in zip(batch, receipts, strict=True):
             status = receipt.status
@@ -210,6 +260,15 @@ class Inbox:
         rec = self.held.pop(record_hash, None)
         if rec is not None:
             self.held_bytes -= len(rec.payload)
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A batch of a stream whose records are not all committed yet."""
+
+    items: list[Item]
+    out: Outcome
+    receipts: list[Receipt] = field(default_factory=list)
 
 
 def _position(item: Item) -> tuple[str | None, int]:

@@ -18,10 +18,14 @@ serving peers while this node catches up.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import os
+import threading
 import time
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +48,15 @@ MAX_STRIKES = 3  # refused records a peer may forward before it is cut off
 # 4 chunks 8.3-8.4k/s, 437 MiB; 8 chunks 8.5k/s, 469 MiB.
 BATCH = 4 * CHUNK
 QUEUE_BATCHES = 1  # batches read ahead of the one being applied
+# Batches judged as one stream (one pipeline) before the node's write lock is let go, and how
+# long the stream waits for the next batch before it ends there: the node's own writes wait
+# for the lock at most about this long.
+STREAM_BATCHES = 5
+STREAM_WAIT = 1.0
+
+
+class _Late(Exception):
+    """The next batch did not come in time: the stream ends, the lock is let go."""
 
 _Batch = tuple[list[dict[str, Any]], int | None]
 
@@ -160,29 +173,97 @@ class Puller:
         """Stream the peer's log from where we left it, in its order (dependencies first).
 
         Fetching and applying overlap: one task reads requests of ``per_request`` records back
-        to back and queues them in batches of ``batch``, while this one hands each batch to the
-        inbox's worker thread. The queue holds at most ``QUEUE_BATCHES``, so at most that many
-        batches, plus the one being applied and the one being read, are in memory, however long
-        the backlog. The cursor moves past a request's end only once its records are judged.
+        to back and queues them in batches of ``batch``, while the inbox's worker thread judges
+        the batches as one stream (``Inbox.offer_stream``: one ingest pipeline, not one per
+        batch). The queue holds at most ``QUEUE_BATCHES``, so at most that many batches, plus
+        the ones in the pipeline and the one being read, are in memory, however long the
+        backlog. The cursor moves past a request's end only once its records are committed.
+        A stream ends after ``STREAM_BATCHES`` batches, or when the next batch is not there
+        within ``STREAM_WAIT`` seconds: the node's write lock is then free for its own writes.
         """
         cursor = self.cursors.get(peer.url, 0)
         have = await self.inbox.run(self._all_heads)
         queue: asyncio.Queue[_Batch | BaseException | None] = asyncio.Queue(QUEUE_BATCHES)
         reader = asyncio.create_task(self._read_log(peer, cursor, have, queue))
         try:
-            while (item := await queue.get()) is not None:
+            late: concurrent.futures.Future[_Batch | BaseException | None] | None = None
+            while True:
+                item = await (asyncio.wrap_future(late) if late is not None else queue.get())
+                if item is None:
+                    return
                 if isinstance(item, BaseException):
                     raise item
-                records, read_to = item
-                if records:
-                    self._account(peer.url, await self._offer_to_the_end(records), report)
-                if read_to is not None and read_to != cursor:
-                    cursor = self.cursors[peer.url] = read_to
-                    _save_cursors(self.cursor_file, self.cursors)
+                ended, late = await self._apply_stream(peer, item, queue, report)
+                if ended:
+                    return
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
+
+    async def _apply_stream(
+        self,
+        peer: PeerClient,
+        first: _Batch,
+        queue: asyncio.Queue[_Batch | BaseException | None],
+        report: SyncReport,
+    ) -> tuple[bool, concurrent.futures.Future[_Batch | BaseException | None] | None]:
+        """Judge ``first`` and the batches that follow it as one stream. Returns whether the
+        log has ended (its end marker was taken from the queue) and, when the stream ended
+        because the next batch was late, the pending read of it (to await, not to drop)."""
+        loop = asyncio.get_running_loop()
+        stop = threading.Event()
+        ended = False
+        late: concurrent.futures.Future[_Batch | BaseException | None] | None = None
+        read_tos: deque[int | None] = deque()
+
+        def take() -> _Batch | BaseException | None:
+            """The next batch, as the worker thread waits for it (raises ``_Late``)."""
+            nonlocal late
+            got = asyncio.run_coroutine_threadsafe(queue.get(), loop)
+            deadline = time.monotonic() + STREAM_WAIT
+            while not stop.is_set() and time.monotonic() < deadline:
+                with contextlib.suppress(concurrent.futures.TimeoutError):
+                    return got.result(timeout=0.05)
+            late = got
+            raise _Late
+
+        def batches() -> Iterator[list[dict[str, Any]]]:
+            nonlocal ended
+            item: _Batch | BaseException | None = first
+            for count in range(1, STREAM_BATCHES + 1):
+                if item is None:
+                    ended = True
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                records, read_to = item
+                read_tos.append(read_to)
+                yield records
+                if count == STREAM_BATCHES:
+                    return  # the next batch stays in the queue for the next stream
+                try:
+                    item = take()
+                except _Late:
+                    return
+
+        def done(out: Outcome) -> None:
+            self._account(peer.url, out, report)
+            read_to = read_tos.popleft()
+            if read_to is not None and read_to != self.cursors.get(peer.url, 0):
+                self.cursors[peer.url] = read_to
+                _save_cursors(self.cursor_file, self.cursors)
+
+        work = asyncio.ensure_future(self.inbox.run(self.inbox.offer_stream, batches(), done))
+        try:
+            retried = await asyncio.shield(work)
+        finally:
+            if not work.done():  # cancelled (the service stopping): let the commit finish
+                stop.set()
+                with contextlib.suppress(Exception):
+                    await work
+        self._account(peer.url, retried, report)
+        return ended, late
 
     async def _read_log(
         self,

@@ -201,7 +201,12 @@ class Ledger:
             raise receipt.error
         return receipt
 
-    def append_many(self, records: Iterable[Record | dict[str, Any]]) -> list[Receipt]:
+    def append_many(
+        self,
+        records: Iterable[Record | dict[str, Any]],
+        *,
+        on_durable: Callable[[list[Receipt]], None] | None = None,
+    ) -> list[Receipt]:
         """Append a batch in one transaction; each record is judged on its own.
 
         A long batch on a store that can commit from another thread goes through the ingest
@@ -211,7 +216,9 @@ class Ledger:
         ``records`` may then be any iterable, read a chunk at a time: a bulk import or a
         catch-up hands over one stream instead of blocks, and the pipeline never drains
         between blocks (measured: a drain per 10k-record block cost a sixth of the rate).
-        Every receipt is returned only after every commit has returned.
+        Every receipt is returned only after every commit has returned; ``on_durable`` hears
+        of them sooner, in order, as the commits holding them return (a long stream's caller
+        can act on its first records while later ones are still judged).
         """
         it = iter(records)
         head = list(islice(it, CHUNK + 1))
@@ -219,15 +226,19 @@ class Ledger:
             if len(head) > CHUNK and self.verify and getattr(self.store, "concurrent", False):
                 self.store.refresh()
                 with _collector_at_rest(), _quick_gil_handover():
-                    return self._pipelined(chain(head, it))
+                    return self._pipelined(chain(head, it), on_durable)
             items = head if len(head) <= CHUNK else [*head, *it]
             for attempt in range(3):
                 self.store.refresh()
                 try:
-                    return self._append_batch(items)
+                    receipts = self._append_batch(items)
                 except StaleStateError:
                     if attempt == 2:
                         raise
+                    continue
+                if on_durable is not None:
+                    on_durable(receipts)
+                return receipts
         raise AssertionError("unreachable")
 
     def replay(self, records: Iterable[Record]) -> list[tuple[str, ReflowError]]:
@@ -260,7 +271,7 @@ class Ledger:
                 self._acting_of.clear()
             view.add(changes)
             applied.append((rec, changes))
-        self.store.commit(applied, (), write_log=False)
+        self.store.commit(applied, (), write_log=False, merged=view.pending)
         return refused
 
     def _append_batch(self, items: list[Record | dict[str, Any]]) -> list[Receipt]:
@@ -276,7 +287,7 @@ class Ledger:
             receipt = self._judge(item, view, heads, applied, evidence, seen)
             receipts.append(receipt)
         if applied or evidence:
-            self.store.commit(applied, evidence)
+            self.store.commit(applied, evidence, merged=view.pending)
         return receipts
 
     @staticmethod
@@ -304,7 +315,11 @@ class Ledger:
             out.append(item)
         return out
 
-    def _pipelined(self, items: Iterator[Record | dict[str, Any]]) -> list[Receipt]:
+    def _pipelined(
+        self,
+        items: Iterator[Record | dict[str, Any]],
+        on_durable: Callable[[list[Receipt]], None] | None = None,
+    ) -> list[Receipt]:
         heads: dict[str, tuple[int, str]] = {}
         seen: set[str] = set()
         self._in_batch = {}
@@ -317,6 +332,7 @@ class Ledger:
             )
             committing: Future[None] | None = None
             previous: BatchView | None = None
+            durable = judged = 0  # receipts told to on_durable; receipts of committed chunks
             while ready is not None:
                 upcoming = next(chunks, None)
                 next_parsed = self._parse(upcoming) if upcoming is not None else None
@@ -336,15 +352,21 @@ class Ledger:
                         )
                 if committing is not None:
                     committing.result()  # the chunk before is in the store and its caches
+                if on_durable is not None and durable < judged:
+                    on_durable(receipts[durable:judged])
+                    durable = judged
                 view.parent = None
                 committing = (
-                    pool.submit(self.store.commit, applied, evidence)
+                    pool.submit(self.store.commit, applied, evidence, merged=view.pending)
                     if applied or evidence
                     else None
                 )
+                judged = len(receipts)
                 previous = view
             if committing is not None:
                 committing.result()
+        if on_durable is not None and durable < len(receipts):
+            on_durable(receipts[durable:])
         return receipts
 
     def _judge(

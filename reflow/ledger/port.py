@@ -62,10 +62,13 @@ class LedgerStore(Protocol):
         equivocations: Sequence[Equivocation],
         *,
         write_log: bool = True,
+        merged: Changes | None = None,
     ) -> None:
         """Write the records, their projection changes and the evidence in one transaction.
 
         With ``write_log=False`` only the projections are written (rebuild replays the log).
+        ``merged``, when given, is the applied changes already merged (a batch's view holds
+        them so), which the store would otherwise merge again.
         Raises ``StaleStateError`` if another writer appended since ``refresh``.
         """
         ...

@@ -241,10 +241,12 @@ class SqlStore:
         evidence: Sequence[Equivocation],
         *,
         write_log: bool = True,
+        merged: Changes | None = None,
     ) -> None:
-        merged = Changes()
-        for _rec, ch in applied:
-            merged.merge(ch)
+        if merged is None:
+            merged = Changes()
+            for _rec, ch in applied:
+                merged.merge(ch)
         try:
             with self.engine.begin() as conn:
                 if self.dialect == "sqlite":
