@@ -105,7 +105,8 @@ def _memory_bound(cache_limit: int) -> str:
 
     entries = cache_limit or sqlstore.CACHE_LIMIT
     return (
-        f"batches in flight <= {sync.QUEUE_BATCHES + 2} x {sync.BATCH} records; "
+        # queued, being read, and in the stream: the one judged and the one committing
+        f"batches in flight <= {sync.QUEUE_BATCHES + 3} x {sync.BATCH} records; "
         f"hold <= {inbox.HOLD_CAP} records and {inbox.HOLD_BYTES // 2**20} MiB of payload; "
         f"SQLite page cache 64 MiB a connection (2 used); "
         f"store read cache <= {entries} entries (~1.4 KiB each): the only part that grows "
