@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -14,6 +14,8 @@ from reflow.ledger.ledger import Ledger
 from reflow.ledger.records import record_from_dict
 from reflow.store.digest import state_digest
 from reflow.store.sqlstore import SqlStore
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -53,20 +55,26 @@ def test_a_forged_record_inside_a_pipelined_batch_is_refused_alone(
     assert not store.has_record(record_from_dict(forged).hash)
 
 
+def _while_judging(monkeypatch: pytest.MonkeyPatch, look: Callable[[], T]) -> list[T]:
+    """What ``look()`` returns each time the ledger judges a record (filled as it runs)."""
+    seen: list[T] = []
+    judge = Ledger._judge
+
+    def spy(self: Ledger, *args: object, **kwargs: object) -> object:
+        seen.append(look())
+        return judge(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Ledger, "_judge", spy)
+    return seen
+
+
 def test_the_quick_gil_handover_lasts_only_while_a_pipelined_batch_runs(
     workload: list[dict[str, object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import sys
 
     monkeypatch.setattr(ledger_module, "CHUNK", 200)
-    seen: list[float] = []
-    judge = Ledger._judge
-
-    def spy(self: Ledger, *args: object, **kwargs: object) -> object:
-        seen.append(sys.getswitchinterval())
-        return judge(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Ledger, "_judge", spy)
+    seen = _while_judging(monkeypatch, sys.getswitchinterval)
     before = sys.getswitchinterval()
     Ledger(SqlStore.open(f"sqlite:///{tmp_path / 'a.sqlite'}"), NETWORK).append_many(workload)
     quick = min(before, ledger_module.PIPELINE_SWITCH_INTERVAL)
@@ -137,14 +145,7 @@ def test_a_pipelined_batch_leaves_the_collector_as_it_found_it(
     import gc
 
     monkeypatch.setattr(ledger_module, "CHUNK", 200)
-    seen: list[bool] = []
-    judge = Ledger._judge
-
-    def spy(self: Ledger, *args: object, **kwargs: object) -> object:
-        seen.append(gc.isenabled())
-        return judge(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Ledger, "_judge", spy)
+    seen = _while_judging(monkeypatch, gc.isenabled)
     assert gc.isenabled()
     Ledger(SqlStore.open(f"sqlite:///{tmp_path / 'g.sqlite'}"), NETWORK).append_many(workload)
     assert seen and not any(seen)

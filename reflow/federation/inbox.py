@@ -115,12 +115,10 @@ class Inbox:
         judging of the next chunk): replication then costs what a local ``append_many`` costs.
         Held records are judged again without their signature.
         """
-        out = Outcome()
-        fresh = self._set_aside_known(list(items), out)
-        with self.lock:
-            self._judge(fresh, out, self.ledger)
-            if out.applied and self.held:
-                self._retry(out)
+        told: list[Outcome] = []
+        retried = self.offer_stream([list(items)], told.append)
+        out = told[0]  # one batch: one outcome, and what retrying the held records added
+        out.add(retried)
         return out
 
     def offer_stream(
@@ -208,17 +206,9 @@ class Inbox:
             self.held.clear()
             self.held_bytes = 0
             before = out.applied
-            self._judge(waiting, out, self.judge, retrying=True)
+            self._account(waiting, self.judge.append_many(waiting), out, retrying=True)
             if out.applied == before:
                 return
-
-    def _judge(
-        self, batch: list[Item], out: Outcome, ledger: Ledger, *, retrying: bool = False
-    ) -> None:
-        if not batch:
-            return
-        receipts = ledger.append_many(batch)
-        self._account(batch, receipts, out, retrying=retrying)
 
     def _account(
         self, batch: list[Item], receipts: list[Receipt], out: Outcome, *, retrying: bool
