@@ -23,6 +23,7 @@ COMPILED = [
     "reflow/ledger/vf_kinds.py",
     "reflow/report/materials.py",
     "reflow/report/places.py",
+    "reflow/store/bulk.py",
     "reflow/store/codec.py",
     "reflow/vf/containment.py",
     "reflow/vf/corrections.py",

@@ -90,6 +90,41 @@ def test_updates_beyond_one_statement_reach_every_row(store: SqlStore) -> None:
     assert _rows(store) == [(f"k{i:04}", str(i), "1") for i in range(n)]
 
 
+def test_rows_with_different_empty_columns_are_written_as_given(store: SqlStore) -> None:
+    """Empty columns are written as NULL in the statement, not bound: rows of every pattern
+    of empty columns, many of each, land whole, whatever the mix."""
+    _table(store)
+    n = bulk.ROWS_PER_STATEMENT + 90  # a full statement and remainders of each size
+    patterns = [("a", "b"), (None, "b"), ("a", None), (None, None)]
+    rows = [(f"k{i:05}", *patterns[(i * 7) % 4]) for i in range(n)]
+    with store.engine.begin() as conn:
+        bulk.write_rows(conn, "bulk_t", ("k", "a", "b"), rows[: n // 2])
+        bulk.write_rows(conn, "bulk_t", ("k", "a", "b"), rows[n // 2 :], keys=("k",))
+    assert _rows(store) == rows
+
+
+def test_an_update_may_empty_a_column_or_fill_it(store: SqlStore) -> None:
+    _table(store)
+    with store.engine.begin() as conn:
+        bulk.write_rows(conn, "bulk_t", ("k", "a", "b"), [("x", "1", None), ("y", None, "1")])
+        bulk.write_rows(conn, "bulk_t", ("k", "a", "b"), [("x", None, "2"), ("y", "2", None)],
+                        keys=("k",))  # fmt: skip
+    assert _rows(store) == [("x", None, "2"), ("y", "2", None)]
+
+
+def test_a_log_of_rows_is_numbered_in_the_order_given(store: SqlStore) -> None:
+    """A table whose rows are numbered as inserted (the log) gets them in order, however their
+    empty columns alternate."""
+    numbered = "INTEGER PRIMARY KEY" if store.dialect == "sqlite" else "SERIAL PRIMARY KEY"
+    with store.engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE bulk_log (n {numbered}, k TEXT, v TEXT)"))
+        rows = [(f"k{i:04}", None if i % 3 else "v") for i in range(600)]
+        bulk.write_rows(conn, "bulk_log", ("k", "v"), rows)
+    with store.engine.connect() as conn:
+        got = [tuple(r) for r in conn.execute(text("SELECT k, v FROM bulk_log ORDER BY n"))]
+    assert got == rows
+
+
 def test_a_row_that_breaks_a_constraint_fails_the_whole_transaction(store: SqlStore) -> None:
     """Not just its statement: the commit is all or nothing (and on SQLite no statement is
     journalled to be undone alone)."""

@@ -16,12 +16,20 @@ back, and there is nothing to journal), and an upsert, whose ``DO UPDATE`` part 
 journals, is split: the keys that exist are read first, new rows are inserted, existing rows
 updated (``UPDATE … FROM (VALUES …)``). PostgreSQL has no such journal: it gets one
 ``INSERT … ON CONFLICT … DO UPDATE``.
+
+Binding is the part of a SQLite write that holds the GIL, and a ``None`` is its dearest value:
+the driver looks for an adapter for it (a tuple, a dict lookup, two attribute lookups), where a
+string is bound straight away. Most columns of an event's or a resource's row are empty, so on
+SQLite the rows of one statement share their empty columns, written as ``NULL`` in the SQL, and
+only the others are bound (measured on rows of 28 columns, 17 empty: 6-8 µs a row bound whole,
+1.4-2.3 µs so).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from itertools import chain
+from collections.abc import Iterator, Sequence
+from itertools import chain, compress, cycle
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -64,16 +72,73 @@ def write_rows(
         cursor.close()
 
 
-def _per_statement(cols: Sequence[str]) -> int:
-    return max(1, min(ROWS_PER_STATEMENT, SQLITE_MAX_PARAMS // len(cols)))
+def _per_statement(bound: int) -> int:
+    """Rows per statement when each row binds ``bound`` values."""
+    return max(1, min(ROWS_PER_STATEMENT, SQLITE_MAX_PARAMS // max(1, bound)))
 
 
-def _insert_sqlite(cursor: Any, table: str, cols: tuple[str, ...], rows: Sequence[Row]) -> None:
-    per = _per_statement(cols)
-    for start in range(0, len(rows), per):
-        part = rows[start : start + per]
-        sql = insert_sql("sqlite", table, cols, count=len(part))
-        cursor.execute(sql, list(chain.from_iterable(part)))
+# A statement's rows come in a few sizes (a full statement, then a remainder cut into these),
+# so that every commit reuses the same few statements the driver has prepared.
+_REMAINDER_SIZES = (64, 16, 4, 1)
+Shape = tuple[bool, ...]  # per column: whether the rows of a statement bind a value there
+
+
+def _shape(row: Row) -> Shape:
+    return tuple([v is not None for v in row])
+
+
+def _by_shape(rows: Sequence[Row], *, in_order: bool) -> Iterator[tuple[Shape, list[Row]]]:
+    """The rows grouped by which of their columns are empty. ``in_order``: runs of consecutive
+    rows, for a table whose rows are numbered as they are inserted (the log); else one group
+    per shape (a keyed table: its rows' order means nothing)."""
+    if in_order:
+        run: list[Row] = []
+        current: Shape | None = None
+        for row in rows:
+            shape = _shape(row)
+            if shape != current:
+                if run:
+                    yield current, run  # type: ignore[misc]
+                run, current = [], shape
+            run.append(row)
+        if run:
+            yield current, run  # type: ignore[misc]
+        return
+    groups: dict[Shape, list[Row]] = {}
+    for row in rows:
+        shape = _shape(row)
+        group = groups.get(shape)
+        if group is None:
+            groups[shape] = [row]
+        else:
+            group.append(row)
+    yield from groups.items()
+
+
+def _pieces(rows: list[Row], per: int) -> Iterator[list[Row]]:
+    """``rows`` in statements of ``per`` rows, the remainder in ``_REMAINDER_SIZES``."""
+    start, n = 0, len(rows)
+    while n - start >= per:
+        yield rows[start : start + per]
+        start += per
+    for size in _REMAINDER_SIZES:
+        while size < per and n - start >= size:
+            yield rows[start : start + size]
+            start += size
+
+
+def _bound(shape: Shape, rows: list[Row]) -> list[Any]:
+    """The values the statement binds: the rows' non-empty columns, row after row."""
+    return list(compress(chain.from_iterable(rows), cycle(shape)))
+
+
+def _insert_sqlite(
+    cursor: Any, table: str, cols: tuple[str, ...], rows: Sequence[Row], *, in_order: bool = True
+) -> None:
+    for shape, group in _by_shape(rows, in_order=in_order):
+        for part in _pieces(group, _per_statement(sum(shape))):
+            sql = insert_sql("sqlite", table, cols, count=len(part), shape=shape)
+            cursor.execute(sql, _bound(shape, part))
 
 
 def _upsert_sqlite(
@@ -100,17 +165,18 @@ def _upsert_sqlite(
             row = tuple(merged)
         latest[row[k]] = row
     found = _existing(cursor, table, key, list(latest))
-    _insert_sqlite(cursor, table, cols, [r for key_, r in latest.items() if key_ not in found])
-    old = [r for key_, r in latest.items() if key_ in found]
-    if not old or not updates:
+    new = [r for key_, r in latest.items() if key_ not in found]
+    _insert_sqlite(cursor, table, cols, new, in_order=False)
+    if not updates or len(new) == len(latest):
         return
-    shape = (key, *updates)
     picked = [k, *update_at]
-    per = _per_statement(shape)
-    for start in range(0, len(old), per):
-        part = old[start : start + per]
-        sql = update_sql(table, shape, len(part))
-        cursor.execute(sql, [row[i] for row in part for i in picked])
+    take = itemgetter(*picked)
+    old = [take(r) for key_, r in latest.items() if key_ in found]
+    columns = (key, *updates)
+    for shape, group in _by_shape(old, in_order=False):
+        for part in _pieces(group, _per_statement(sum(shape))):
+            sql = update_sql(table, columns, len(part), shape)
+            cursor.execute(sql, _bound(shape, part))
 
 
 def _existing(cursor: Any, table: str, key: str, values: list[Any]) -> set[Any]:
@@ -125,17 +191,24 @@ def _existing(cursor: Any, table: str, key: str, values: list[Any]) -> set[Any]:
     return found
 
 
-def update_sql(table: str, shape: tuple[str, ...], count: int) -> str:
-    """SQLite: update ``count`` rows keyed by ``shape[0]`` with the other columns of
-    ``shape``, from one ``VALUES`` list (``OR ROLLBACK``: see the module's docstring)."""
-    cache_key = ("update", table, shape, count)
+def _group(shape: Shape | None, width: int, mark: str = "?") -> str:
+    """One row's ``VALUES`` group: a parameter per bound column, ``NULL`` for the others."""
+    if shape is None:
+        return f"({', '.join([mark] * width)})"
+    return f"({', '.join(mark if bound else 'NULL' for bound in shape)})"
+
+
+def update_sql(table: str, columns: tuple[str, ...], count: int, shape: Shape | None = None) -> str:
+    """SQLite: update ``count`` rows keyed by ``columns[0]`` with the other columns, from one
+    ``VALUES`` list (``OR ROLLBACK``: see the module's docstring)."""
+    cache_key = ("update", table, columns, count, shape)
     sql = _SQL.get(cache_key)
     if sql is None:
-        group = f"({', '.join('?' * len(shape))})"
-        sets = ", ".join(f"{c} = u.column{i}" for i, c in enumerate(shape[1:], 2))
+        group = _group(shape, len(columns))
+        sets = ", ".join(f"{c} = u.column{i}" for i, c in enumerate(columns[1:], 2))
         sql = (
             f"UPDATE OR ROLLBACK {table} SET {sets} FROM (VALUES {', '.join([group] * count)})"
-            f" AS u WHERE {table}.{shape[0]} = u.column1"
+            f" AS u WHERE {table}.{columns[0]} = u.column1"
         )
         _SQL[cache_key] = sql
     return sql
@@ -153,13 +226,15 @@ def insert_sql(
     keys: tuple[str, ...] | None = None,
     updates: tuple[str, ...] | None = None,
     count: int = 1,
+    shape: Shape | None = None,
 ) -> str:
-    """The INSERT (or upsert) of ``count`` rows, built once per shape."""
-    cache_key = (dialect, table, cols, keys, updates, count)
+    """The INSERT (or upsert) of ``count`` rows, built once per shape (``shape``: which columns
+    are bound, the others ``NULL``; default all)."""
+    cache_key = (dialect, table, cols, keys, updates, count, shape)
     sql = _SQL.get(cache_key)
     if sql is None:
         mark = param_mark(dialect)
-        group = f"({', '.join([mark] * len(cols))})"
+        group = _group(shape, len(cols), mark)
         # OR ROLLBACK: see the module's docstring (the upsert clause keeps its own rule)
         verb = "INSERT OR ROLLBACK" if dialect == "sqlite" and keys is None else "INSERT"
         sql = f"{verb} INTO {table} ({', '.join(cols)}) VALUES {', '.join([group] * count)}"
