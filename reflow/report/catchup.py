@@ -21,7 +21,7 @@ the batch, or catch-up waits for the commit); on PostgreSQL it takes ``records``
 
 What a row takes from the state of the moment the event is recorded (the resources' locations,
 stage and state, the places' coordinates, the specification's classes and ``massPerUnit``) is
-kept as the ledger judges the event (``note_inputs``, a ledger observer, reading the judging
+kept as the ledger judges the event (``places.note_inputs``, a ledger observer, reading the judging
 view), in a narrow row written with the record (``report_event_inputs``: refilled by a
 rebuild's replay, not hashed): that is cheap, and it keeps every figure that of the moment,
 whenever the report runs and however the records were batched (read at commit, a place moved
@@ -38,13 +38,11 @@ from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from reflow.ledger.changes import Changes
-from reflow.ledger.context import Context
 from reflow.ledger.records import Record
 from reflow.report import tables as t
 from reflow.report.places import (
     _cache,
     place_event,
-    record_inputs,
     relocate_all,
 )
 from reflow.store import codec
@@ -187,14 +185,6 @@ def project(conn: Connection, applied: Sequence[tuple[Record, Changes]]) -> None
             _put_territory(conn, changes)
 
 
-def note_inputs(ctx: Context, changes: Changes) -> None:
-    """Ledger observer: the narrow row of what each event the record makes takes from the state
-    of the moment it is judged (``places.record_inputs``), written with the record."""
-    for ev in changes.events.values():
-        if ev.record == ctx.record.hash:  # not an older event marked as corrected
-            changes.rows.append((t.event_inputs.name, record_inputs(ctx.view, ev, changes)))
-
-
 def _put_territory(conn: Connection, changes: Changes) -> None:
     for table in (t.districts, t.territory):
         conn.execute(table.delete())
@@ -206,7 +196,6 @@ def _put_territory(conn: Connection, changes: Changes) -> None:
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(t.position).values(key="current", pos=0, territory=INVALID)
     conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"territory": INVALID}))
-
 
 
 # one event_places row, every column a named bind (the bench writes rows with it)

@@ -19,7 +19,8 @@ from reflow.ledger.changes import Changes
 from reflow.ledger.context import Context
 from reflow.ledger.kinds import register_kind, register_observer
 from reflow.report import tables
-from reflow.report.catchup import note_inputs, project
+from reflow.report.catchup import project
+from reflow.report.places import note_inputs
 from reflow.report.territory import DEFAULT_H3_RESOLUTION, dumps, parse_feature_collection
 from reflow.store.sqlstore import BATCH_PROJECTORS
 

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, bindparam, func, select
 
 from reflow.ledger.changes import Changes
-from reflow.ledger.context import BatchView
+from reflow.ledger.context import BatchView, Context
 from reflow.report import tables as t
 from reflow.report.materials import (
     WASTE_STATES,
@@ -54,6 +54,7 @@ LatLong = tuple[Decimal, Decimal]
 
 # Statements built once (building a statement costs more than running it on the hot path).
 _EP = t.event_places.c
+_EVENT_INPUTS: str = t.event_inputs.name
 _Q_TERRITORY = select(t.territory.c.record, t.territory.c.h3_resolution).where(
     t.territory.c.key == "current"
 )
@@ -213,6 +214,15 @@ def _used_before(conn: Connection, rids: list[str], record_hash: str) -> bool:
 
 def _text(v: Decimal | None) -> str | None:
     return codec.dec_text(v)
+
+
+def note_inputs(ctx: Context, changes: Changes) -> None:
+    """Ledger observer (``reflow.report.catchup``): the narrow row of what each event the record
+    makes takes from the state of the moment it is judged, written with the record. Here, with
+    ``record_inputs``, because it runs for every record a node takes (compiled with it)."""
+    for ev in changes.events.values():
+        if ev.record == ctx.record.hash:  # not an older event marked as corrected
+            changes.rows.append((_EVENT_INPUTS, record_inputs(ctx.view, ev, changes)))
 
 
 def record_inputs(view: BatchView, ev: EventState, changes: Changes) -> dict[str, Any]:

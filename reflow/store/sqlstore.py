@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
@@ -407,7 +407,9 @@ class SqlStore:
             return
         cols = tuple(rows[0])
         keys = keys or tuple(c.name for c in table.primary_key.columns)
-        write_rows(conn, table.name, cols, [tuple(r[c] for c in cols) for r in rows], keys=keys)
+        pick = itemgetter(*cols)  # one C call a row (a report row a record goes through here)
+        tuples = [pick(r) for r in rows] if len(cols) > 1 else [(pick(r),) for r in rows]
+        write_rows(conn, table.name, cols, tuples, keys=keys)
 
     # -- reads for services, the CLI and replication -----------------------------------------
 
