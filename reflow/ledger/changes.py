@@ -7,7 +7,6 @@ touches a database: the store decides how each kind of change becomes rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from reflow.vf.state import EventState, ProcessState, ResourceState
@@ -27,20 +26,41 @@ class VfObject:
     deleted: bool = False
 
 
-@dataclass(slots=True)
 class Changes:
-    resources: dict[str, ResourceState] = field(default_factory=dict)
-    events: dict[str, EventState] = field(default_factory=dict)
-    objects: dict[str, VfObject] = field(default_factory=dict)
-    # Rows of tables owned by outer services: (table name, row); upserted by primary key.
-    rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    # ids of the objects the record created, by role (shown to whoever submitted it)
-    created: dict[str, str] = field(default_factory=dict)
-    # the record's logical clock (set by the ledger; stored with the record)
-    clock: int = 0
-    # how many earlier-recorded events this record relinked (it arrived after newer events on
-    # a resource): caches of event rows that only read new records' events must reload
-    relinks: int = 0
+    """What one record (or a batch, merged) changes in the projections.
+
+    A plain class rather than a dataclass: compiled, its constructor is native code, and the
+    ledger makes one for every record it judges (a dataclass's generated ``__init__`` stays
+    interpreted)."""
+
+    def __init__(
+        self,
+        resources: dict[str, ResourceState] | None = None,
+        events: dict[str, EventState] | None = None,
+        objects: dict[str, VfObject] | None = None,
+        rows: list[tuple[str, dict[str, Any]]] | None = None,
+        created: dict[str, str] | None = None,
+        clock: int = 0,
+        relinks: int = 0,
+    ) -> None:
+        self.resources: dict[str, ResourceState] = {} if resources is None else resources
+        self.events: dict[str, EventState] = {} if events is None else events
+        self.objects: dict[str, VfObject] = {} if objects is None else objects
+        # Rows of tables owned by outer services: (table name, row); upserted by primary key.
+        self.rows: list[tuple[str, dict[str, Any]]] = [] if rows is None else rows
+        # ids of the objects the record created, by role (shown to whoever submitted it)
+        self.created: dict[str, str] = {} if created is None else created
+        # the record's logical clock (set by the ledger; stored with the record)
+        self.clock = clock
+        # how many earlier-recorded events this record relinked (it arrived after newer events
+        # on a resource): caches of event rows that only read new records' events must reload
+        self.relinks = relinks
+
+    def __repr__(self) -> str:
+        return (
+            f"Changes(resources={len(self.resources)}, events={len(self.events)}, "
+            f"objects={len(self.objects)}, rows={len(self.rows)}, clock={self.clock})"
+        )
 
     def merge(self, other: Changes) -> None:
         self.resources.update(other.resources)

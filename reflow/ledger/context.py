@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reflow.ledger.changes import Changes, VfObject, process_state
@@ -109,14 +108,19 @@ class BatchView:
         return obj if obj is not None and obj.type in AGENT_TYPES else None
 
 
-@dataclass(slots=True)
 class Context:
-    record: Record
-    view: BatchView
-    acting: frozenset[str] = field(default_factory=frozenset)
-    # the record's logical clock: one more than its author's previous record's and its deps'
-    clock: int = 0
-    _ids: dict[str, str] = field(default_factory=dict)  # role -> id (each is a sha256)
+    """One record being judged: the record, the view it is judged against, who its signer may
+    act as, and its logical clock (one more than its author's previous record's and its deps').
+    A plain class, so that compiled its constructor is native (one is made for every record)."""
+
+    def __init__(
+        self, record: Record, view: BatchView, acting: frozenset[str] = frozenset(), clock: int = 0
+    ) -> None:
+        self.record = record
+        self.view = view
+        self.acting = acting
+        self.clock = clock
+        self._ids: dict[str, str] = {}  # role -> id (each is a sha256)
 
     def id(self, role: str = "") -> str:
         found = self._ids.get(role)

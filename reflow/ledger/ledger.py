@@ -161,6 +161,8 @@ class Receipt:
     def __post_init__(self) -> None:
         # Only the error's content is news to the caller: its traceback would keep the judging
         # frames, and through them the batch's whole pending state, alive with the receipt.
+        if self.error is None:
+            return
         chained: BaseException | None = self.error
         seen: set[int] = set()
         while chained is not None and id(chained) not in seen:
