@@ -7,7 +7,6 @@ finds wanting is verified alone, so the error a peer sees names the same field a
 from __future__ import annotations
 
 import base64
-from dataclasses import replace
 
 import pytest
 from support import NETWORK
@@ -47,13 +46,13 @@ def _error_alone(rec: Record) -> SignatureError:
 @pytest.mark.parametrize(
     "spoil",
     [
-        lambda r: replace(r, payload=r.payload.replace(b"p1", b"q1")),  # tampered bytes
-        lambda r: replace(r, sig=base64.b64encode(b"\0" * 64).decode()),  # another signature
-        lambda r: replace(r, sig=base64.b64encode(b"\0" * 10).decode()),  # too short
-        lambda r: replace(r, sig="not base64!"),
-        lambda r: replace(r, author=b58encode(b"\1" * 31)),  # a key of the wrong length
-        lambda r: replace(r, author="0OIl"),  # not base58
-        lambda r: replace(r, author=KeyPair(b"\x09" * 32).public),  # someone else's key
+        lambda r: r.replace(payload=r.payload.replace(b"p1", b"q1")),  # tampered bytes
+        lambda r: r.replace(sig=base64.b64encode(b"\0" * 64).decode()),  # another signature
+        lambda r: r.replace(sig=base64.b64encode(b"\0" * 10).decode()),  # too short
+        lambda r: r.replace(sig="not base64!"),
+        lambda r: r.replace(author=b58encode(b"\1" * 31)),  # a key of the wrong length
+        lambda r: r.replace(author="0OIl"),  # not base58
+        lambda r: r.replace(author=KeyPair(b"\x09" * 32).public),  # someone else's key
     ],
     ids=["tampered", "wrong-sig", "short-sig", "not-base64", "short-key", "not-base58",
          "other-author"],
@@ -70,7 +69,7 @@ def test_a_bad_record_gets_the_error_verifying_it_alone_gives(spoil) -> None:  #
 
 def test_without_the_helper_the_verdicts_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     records = _signed(4)
-    records[2] = replace(records[2], sig=base64.b64encode(b"\0" * 64).decode())
+    records[2] = records[2].replace(sig=base64.b64encode(b"\0" * 64).decode())
     with_helper = [e is None for e in verify_records(records)]
     monkeypatch.setattr(batch_verify, "AVAILABLE", False)
     assert [e is None for e in verify_records(records)] == with_helper == [True, True, False, True]

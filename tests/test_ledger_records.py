@@ -466,3 +466,12 @@ def test_canonical_bytes_take_the_memory_of_their_length() -> None:
         tracemalloc.stop()
     grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
     assert grown / len(kept) < 2 * (len(kept[0]) + 64)
+
+
+def test_a_record_cannot_be_changed_once_made() -> None:
+    key = KeyPair(b"\x05" * 32)
+    rec = sign_record(key, network=NETWORK, seq=1, prev=None, kind="vf.create", body={})
+    with pytest.raises(AttributeError, match="cannot be changed"):
+        rec.seq = 2  # type: ignore[misc]
+    assert rec.seq == 1
+    assert rec.replace(seq=2).seq == 2 and rec.seq == 1  # a changed copy is another record

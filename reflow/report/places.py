@@ -169,6 +169,29 @@ def _latlong(view: BatchView, place_id: str | None) -> LatLong | None:
     return Decimal(obj["lat"]), Decimal(obj["long"])
 
 
+# A place's coordinates as the rows hold them, by the text they are given in: every event names
+# one of a few places, and reading and writing a coordinate's decimal is most of the cost.
+_PLACE_TEXT: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+
+
+def _place_text(view: BatchView, place_id: str | None) -> tuple[str | None, str | None] | None:
+    """``_latlong`` as the text of its decimals."""
+    obj = _object(view, place_id)
+    if obj is None:
+        return None
+    lat, long = obj.get("lat"), obj.get("long")
+    if lat is None or long is None:
+        return None
+    if not (isinstance(lat, str) and isinstance(long, str)):
+        return _text(Decimal(lat)), _text(Decimal(long))
+    found = _PLACE_TEXT.get((lat, long))
+    if found is None:
+        if len(_PLACE_TEXT) >= 4096:
+            _PLACE_TEXT.clear()
+        found = _PLACE_TEXT[(lat, long)] = (_text(Decimal(lat)), _text(Decimal(long)))
+    return found
+
+
 def _resource(view: BatchView, rid: str | None, changes: Changes) -> ResourceState | None:
     if not rid:
         return None
@@ -248,16 +271,16 @@ def record_inputs(view: BatchView, ev: EventState, changes: Changes) -> dict[str
         proc.get("atLocation"),
         held.current_location if held is not None else None,
     ):
-        place = _latlong(view, pid)
+        place = _place_text(view, pid)
         if place is not None:
             break
 
     src = None  # when None for a transfer, a report takes the place of the previous event
     if ev.action in TRANSFER_LIKE:
         if body.get("toLocation") and body.get("atLocation"):
-            src = _latlong(view, body["atLocation"])
+            src = _place_text(view, body["atLocation"])
         elif res is not None and to_res is not None and to_res.id != res.id:
-            src = _latlong(view, res.current_location)
+            src = _place_text(view, res.current_location)
 
     uris = [*spec.get("resourceClassifiedAs", ()), *(res.classified_as if res else ())]
     uris += body.get("resourceClassifiedAs") or []
@@ -271,10 +294,10 @@ def record_inputs(view: BatchView, ev: EventState, changes: Changes) -> dict[str
     mass, reason = mass_kg(ev.resource_quantity, ev.resource_unit, spec)
     return {
         "event_id": ev.id,
-        "lat": _text(place[0]) if place else None,
-        "long": _text(place[1]) if place else None,
-        "from_lat": _text(src[0]) if src else None,
-        "from_long": _text(src[1]) if src else None,
+        "lat": place[0] if place else None,
+        "long": place[1] if place else None,
+        "from_lat": src[0] if src else None,
+        "from_long": src[1] if src else None,
         "spec": spec_id,
         "material": material_group(uris),
         "is_waste": int(waste),
