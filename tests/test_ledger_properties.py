@@ -366,7 +366,7 @@ class LedgerMachine(RuleBasedStateMachine):
         r = self.model[rid]
         who = self.signer(data, r.cust)
         receiver = self.agents[to]
-        valid = r.cust == who
+        valid = r.cust == who and r.inside is None  # packed since its pickup: separate first
         self.expect(
             valid,
             who,
@@ -457,6 +457,12 @@ class LedgerMachine(RuleBasedStateMachine):
             and not old.corrected
             # the rules that hold of the resource now: one packed since is not taken from alone
             and self.model[old.deltas[0][0]].inside is None
+            # and a transfer's receiving resource is still the receiver's, unpacked
+            and all(
+                self.model[rid].inside is None
+                and self.model[rid].acct == self.model[rid].cust == old.body["receiver"]
+                for rid, _ in old.deltas[1:]
+            )
             and all(a >= ZERO and o >= ZERO for a, o in after.values())
             # a correction may lower only what the signer holds, as an event may
             and all(

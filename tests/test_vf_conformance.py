@@ -926,6 +926,28 @@ def test_a_correction_cannot_take_back_what_another_agent_now_holds(scene: Scene
     sc.check(sent["toEconomicResource"], {"accounting_quantity": "7", "primary_accountable": "@B"})
 
 
+def test_a_correction_cannot_add_to_a_receiving_resource_another_agent_now_keeps(
+    scene: Scene,
+) -> None:
+    """A corrected transfer meets the rules of the receiving resource *now*: Alice sent
+    herself 4 kg, then handed the new resource to Bob to carry; correcting the transfer to 6 kg
+    would put 2 kg more into what Bob keeps, without Bob. Once Bob hands it back, she may."""
+    sc = scene
+    sent = sc.event("@A", action="transfer", provider="@A", receiver="@A",
+                    resourceInventoriedAs="@R", resourceQuantity=qty(4))  # fmt: skip
+    to = sent["toEconomicResource"]
+    sc.event("@A", action="pickup", provider="@A", receiver="@B", inputOf="@P",
+             resourceInventoriedAs=to, resourceQuantity=qty(4))  # fmt: skip
+    fix = dict(action="transfer", provider="@A", receiver="@A", resourceInventoriedAs="@R",
+               toResourceInventoriedAs=to, corrects=sent["EconomicEvent"])  # fmt: skip
+    sc.refuse("@A", AuthorisationError, "event.toResourceInventoriedAs", "receiver-holds-to",
+              resourceQuantity=qty(6), **fix)  # fmt: skip
+    sc.event("@B", action="dropoff", provider="@B", receiver="@A", outputOf="@P",
+             resourceInventoriedAs=to, resourceQuantity=qty(4))  # fmt: skip
+    sc.event("@A", resourceQuantity=qty(6), **fix)
+    sc.check(to, {"accounting_quantity": "6", "onhand_quantity": "6", "custodian": "@A"})
+
+
 def test_a_corrected_dropoff_still_returns_what_its_pickup_took(scene: Scene) -> None:
     """Pairing holds through corrections: a dropoff corrected to another quantity than its
     pickup's is refused; correcting the pickup first, then the dropoff to match, is allowed."""

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, final
 
 from reflow.errors import RuleViolation
 from reflow.vf.actions import Action, get_action
 from reflow.vf.measure import Measure
-from reflow.vf.values import value_type
 
 EVENT_FIELDS = frozenset(
     {
@@ -34,39 +33,88 @@ NEW_RESOURCE_FIELDS = frozenset(
 )  # fmt: skip
 
 
-@value_type
-class EventInput:
+class Fixed:
+    """Fields set once, by the constructor: a later assignment raises (as a frozen dataclass's
+    would). Compiled, a constructor sets its fields natively, past ``__setattr__``; the parsed
+    values below are built for every event a node judges, so their constructors are native
+    code, where a dataclass's stays interpreted."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if hasattr(self, name):
+            raise AttributeError(f"{type(self).__name__}.{name} is set and cannot be changed")
+        object.__setattr__(self, name, value)
+
+
+@final
+class EventInput(Fixed):
     """A parsed, shape-checked event; what the rules judge."""
 
-    action: Action
-    provider: str
-    receiver: str
-    input_of: str | None
-    output_of: str | None
-    resource_inventoried_as: str | None
-    to_resource_inventoried_as: str | None
-    resource_conforms_to: str | None
-    resource_classified_as: tuple[str, ...]
-    resource_quantity: Measure | None
-    effort_quantity: Measure | None
-    to_location: str | None
-    at_location: str | None
-    state: str | None
-    corrects: str | None
-    body: dict[str, Any]
+    def __init__(
+        self,
+        *,
+        action: Action,
+        provider: str,
+        receiver: str,
+        input_of: str | None,
+        output_of: str | None,
+        resource_inventoried_as: str | None,
+        to_resource_inventoried_as: str | None,
+        resource_conforms_to: str | None,
+        resource_classified_as: tuple[str, ...],
+        resource_quantity: Measure | None,
+        effort_quantity: Measure | None,
+        to_location: str | None,
+        at_location: str | None,
+        state: str | None,
+        corrects: str | None,
+        body: dict[str, Any],
+    ) -> None:
+        self.action: Final = action
+        self.provider: Final = provider
+        self.receiver: Final = receiver
+        self.input_of: Final = input_of
+        self.output_of: Final = output_of
+        self.resource_inventoried_as: Final = resource_inventoried_as
+        self.to_resource_inventoried_as: Final = to_resource_inventoried_as
+        self.resource_conforms_to: Final = resource_conforms_to
+        self.resource_classified_as: Final = resource_classified_as
+        self.resource_quantity: Final = resource_quantity
+        self.effort_quantity: Final = effort_quantity
+        self.to_location: Final = to_location
+        self.at_location: Final = at_location
+        self.state: Final = state
+        self.corrects: Final = corrects
+        self.body: Final = body
+
+    def __repr__(self) -> str:
+        return f"EventInput({self.action.id}, provider={self.provider!r}, body={self.body!r})"
 
 
-@value_type
-class NewResource:
+@final
+class NewResource(Fixed):
     """The ``newInventoriedResource`` that may come with a creating event."""
 
-    name: str | None = None
-    note: str | None = None
-    tracking_identifier: str | None = None
-    image: str | None = None
-    lot: str | None = None
-    current_location: str | None = None
-    classified_as: tuple[str, ...] = ()
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        note: str | None = None,
+        tracking_identifier: str | None = None,
+        image: str | None = None,
+        lot: str | None = None,
+        current_location: str | None = None,
+        classified_as: tuple[str, ...] = (),
+    ) -> None:
+        self.name: Final = name
+        self.note: Final = note
+        self.tracking_identifier: Final = tracking_identifier
+        self.image: Final = image
+        self.lot: Final = lot
+        self.current_location: Final = current_location
+        self.classified_as: Final = classified_as
+
+    def __repr__(self) -> str:
+        return f"NewResource(name={self.name!r})"
 
 
 def _str(d: dict[str, Any], key: str, where: str, *, required: bool = False) -> str | None:

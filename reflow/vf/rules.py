@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Final, final
 
 from reflow.errors import AuthorisationError, NotFound, UnitError
 from reflow.vf.actions import Action
@@ -41,12 +42,12 @@ from reflow.vf.corrections import (
     check_undone,
     undo,
 )
-from reflow.vf.event import EventInput, NewResource
+from reflow.vf.event import EventInput, Fixed, NewResource
 from reflow.vf.history import after_holders, into_history, note_holder_changes
 from reflow.vf.pairing import check_pairing
 from reflow.vf.state import Delta, EventState, ProcessState, ResourceState, StateView
 from reflow.vf.units import compatible, convert, get_unit
-from reflow.vf.values import evolve, value_type
+from reflow.vf.values import evolve
 from reflow.vf.work import EXACT, ZERO, Work, exact_sum, violation
 
 # Actions whose event must name the process it belongs to, and on which side.
@@ -55,15 +56,26 @@ NEEDS_OUTPUT_OF = frozenset({"dropoff", "modify"})
 IMPLIED_CUSTODY = frozenset({"pickup", "dropoff", "accept", "modify"})
 
 
-@value_type
-class Outcome:
+@final
+class Outcome(Fixed):
     """What an accepted event does: its recorded form and the new state of each resource."""
 
-    event: EventState
-    resources: dict[str, ResourceState]
-    created: tuple[str, ...]  # ids of resources the event created
-    # earlier-recorded events whose breadcrumb now points at this one (it arrived late)
-    relinked: dict[str, EventState]
+    def __init__(
+        self,
+        *,
+        event: EventState,
+        resources: dict[str, ResourceState],
+        created: tuple[str, ...],
+        relinked: dict[str, EventState],
+    ) -> None:
+        self.event: Final = event
+        self.resources: Final = resources
+        self.created: Final = created  # ids of resources the event created
+        # earlier-recorded events whose breadcrumb now points at this one (it arrived late)
+        self.relinked: Final = relinked
+
+    def __repr__(self) -> str:
+        return f"Outcome(event={self.event.id!r}, resources={sorted(self.resources)})"
 
 
 def _check_parties(ev: EventInput, view: StateView, acting: frozenset[str]) -> None:
