@@ -16,11 +16,17 @@ from setuptools import Extension, setup
 
 # The judging path, none of them patched by tests: a compiled module's functions are bound early.
 COMPILED = [
+    "reflow/federation/equivocation.py",
+    "reflow/govern/policy.py",
+    "reflow/govern/state.py",
+    "reflow/identity/rotation.py",
     "reflow/ledger/canonical.py",
     "reflow/ledger/changes.py",
     "reflow/ledger/context.py",
     "reflow/ledger/records.py",
     "reflow/ledger/vf_kinds.py",
+    "reflow/market/fulfilment.py",
+    "reflow/market/guard.py",
     "reflow/report/materials.py",
     "reflow/report/places.py",
     "reflow/store/bulk.py",

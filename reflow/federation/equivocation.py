@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from reflow.ledger.context import Context
 
 # store -> (store cache epoch when read, author -> first equivocating seq)
-_FLAGS: weakref.WeakKeyDictionary[Any, tuple[int, dict[str, int]]] = weakref.WeakKeyDictionary()
+_FLAGS: weakref.WeakKeyDictionary[Any, tuple[int | None, dict[str, int]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def invalidate(store: object) -> None:

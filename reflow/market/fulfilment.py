@@ -41,7 +41,9 @@ def check_fulfils(ctx: Context) -> None:
     if ctx.record.kind != "vf.event":
         return
     event = ctx.record.body.get("event")
-    ids = event.get("fulfills") if isinstance(event, dict) else None
+    if not isinstance(event, dict):
+        return
+    ids = event.get("fulfills")
     if not isinstance(ids, list):
         return
     for i, cid in enumerate(ids):
