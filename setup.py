@@ -23,6 +23,8 @@ COMPILED = [
     "reflow/ledger/canonical.py",
     "reflow/ledger/changes.py",
     "reflow/ledger/context.py",
+    "reflow/ledger/judging.py",
+    "reflow/ledger/receipts.py",
     "reflow/ledger/records.py",
     "reflow/ledger/vf_kinds.py",
     "reflow/market/fulfilment.py",

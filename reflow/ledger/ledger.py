@@ -17,15 +17,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from itertools import chain, islice
-from typing import Any, Literal
+from typing import Any
 
 from reflow.errors import (
-    ChainError,
-    ConflictError,
     ReflowError,
-    RuleViolation,
     StaleStateError,
 )
 from reflow.ledger import (
@@ -35,8 +31,10 @@ from reflow.ledger import (
 from reflow.ledger.batch_verify import verify_records
 from reflow.ledger.changes import Changes
 from reflow.ledger.context import BatchView, Context
-from reflow.ledger.kinds import OBSERVERS, POLICIES, get_kind
+from reflow.ledger.judging import KEEPS_ACTING, clock_of, judge_record
+from reflow.ledger.kinds import OBSERVERS, get_kind
 from reflow.ledger.port import Equivocation, LedgerStore
+from reflow.ledger.receipts import Receipt
 from reflow.ledger.records import Record, record_from_dict
 
 log = logging.getLogger(__name__)
@@ -124,13 +122,6 @@ def _chunks(items: Iterator[Any]) -> Iterator[list[Any]]:
         size = CHUNK
 
 
-# Kinds after which who-acts-for-whom is unchanged, so the ledger's cache of it stays: events
-# change resources, and a created object gets a fresh id derived from its record, which no grant,
-# membership or key binding the acting resolvers read can be. Any other kind clears the cache.
-KEEPS_ACTING = frozenset({"vf.event", "vf.create"})
-
-
-Status = Literal["applied", "duplicate", "rejected", "equivocation", "missing-deps"]
 # Who else the signer may act as (organisations that granted it); governance registers these.
 ActingResolver = Callable[[BatchView, str], Iterable[str]]
 ACTING_RESOLVERS: list[ActingResolver] = []
@@ -147,40 +138,6 @@ def tell_arrivals(store: Any, records: list[Any], receipts: list[Receipt]) -> No
             listen(store, records, receipts)
         except Exception:  # a notification must not break ingest
             log.exception("arrival listener %r failed", listen)
-
-
-@dataclass(slots=True)
-class Receipt:
-    """What became of one record."""
-
-    hash: str
-    status: Status
-    error: ReflowError | None = None
-    created: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        # Only the error's content is news to the caller: its traceback would keep the judging
-        # frames, and through them the batch's whole pending state, alive with the receipt.
-        if self.error is None:
-            return
-        chained: BaseException | None = self.error
-        seen: set[int] = set()
-        while chained is not None and id(chained) not in seen:
-            seen.add(id(chained))
-            chained.__traceback__ = None
-            chained = chained.__cause__ or chained.__context__
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("applied", "duplicate")
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"hash": self.hash, "status": self.status}
-        if self.error is not None:
-            out["error"] = self.error.as_dict()
-        if self.created:
-            out["created"] = self.created
-        return out
 
 
 class Ledger:
@@ -382,72 +339,10 @@ class Ledger:
         *,
         checked: bool = False,
     ) -> Receipt:
-        try:
-            rec = item if isinstance(item, Record) else record_from_dict(item)
-        except ReflowError as exc:
-            return Receipt("", "rejected", exc)
-        try:
-            if rec.network != self.network:
-                raise RuleViolation(
-                    f"the record belongs to network {rec.network}, this ledger to {self.network}",
-                    field="network",
-                    rule="network",
-                )
-            if self.verify and not checked:
-                rec.verify_signature()
-            status = self._check_chain(rec, heads, evidence, seen)
-            if status is not None:
-                return status
-            missing = [d for d in rec.deps if d not in seen and not self.store.has_record(d)]
-            if missing:
-                return Receipt(
-                    rec.hash, "missing-deps",
-                    ConflictError(f"depends on records this node lacks: {missing[0]}",
-                                  field="deps", rule="deps-first"),
-                )  # fmt: skip
-            kind = get_kind(rec.kind)
-            clock = self._clock(rec)
-            ctx = Context(rec, view, self._acting(view, rec.author), clock)
-            if (
-                not kind.open_to_strangers
-                and view.agent(rec.author) is None
-                # a key bound to a declared agent (key rotation) signs for that agent
-                and all(view.agent(a) is None for a in ctx.acting)
-            ):
-                raise RuleViolation(
-                    "the author has not declared itself as an agent (agent.declare first)",
-                    field="author",
-                    rule="declared-author",
-                )
-            for _name, policy in POLICIES:
-                policy(ctx)
-            changes = kind.handler(ctx)
-        except ReflowError as exc:
-            return Receipt(rec.hash, "rejected", exc)
-        for observe in OBSERVERS:
-            observe(ctx, changes)
-        # a handler may raise the clock (an event comes after its resource's creation)
-        changes.clock = self._clocks[rec.hash] = max(clock, changes.clock)
-        if rec.kind not in KEEPS_ACTING:
-            self._acting_of.clear()  # it may have granted, revoked or rotated something
-        view.add(changes)
-        heads[rec.author] = (rec.seq, rec.hash)
-        self._in_batch[(rec.author, rec.seq)] = rec.hash
-        seen.add(rec.hash)
-        applied.append((rec, changes))
-        return Receipt(rec.hash, "applied", None, changes.created)
+        return judge_record(self, item, view, heads, applied, evidence, seen, checked)
 
     def _clock(self, rec: Record) -> int:
-        """One more than the clocks of the author's previous record and of the deps (a Lamport
-        clock): it orders events that touch one resource the same way on every node."""
-        latest = 0
-        for h in (rec.prev, *rec.deps) if rec.prev else rec.deps:
-            found = self._clocks.get(h)
-            if found is None:
-                found = self.store.clock(h) or 0
-            if found > latest:
-                latest = found
-        return latest + 1
+        return clock_of(rec, self._clocks, self.store)
 
     def _acting(self, view: BatchView, author: str) -> frozenset[str]:
         """Who ``author`` may act as, read once per author while only ``KEEPS_ACTING`` kinds are
@@ -462,42 +357,3 @@ class Ledger:
                 acting.update(resolve(view, author))
             found = self._acting_of[author] = frozenset(acting)
         return found
-
-    def _check_chain(
-        self,
-        rec: Record,
-        heads: dict[str, tuple[int, str]],
-        evidence: list[Equivocation],
-        seen: set[str],
-    ) -> Receipt | None:
-        if rec.hash in seen:
-            return Receipt(rec.hash, "duplicate")
-        head = heads.get(rec.author) or self.store.head(rec.author)
-        last_seq, last_hash = head if head else (0, None)
-        if rec.seq <= last_seq:
-            kept = self.store.hash_at(rec.author, rec.seq) or self._in_batch.get(
-                (rec.author, rec.seq)
-            )
-            if kept == rec.hash:
-                return Receipt(rec.hash, "duplicate")
-            evidence.append(Equivocation(rec.author, rec.seq, kept or "", rec))
-            return Receipt(
-                rec.hash, "equivocation",
-                ConflictError(
-                    f"author {rec.author} already signed another record at seq {rec.seq}",
-                    field="seq", rule="equivocation",
-                ),
-            )  # fmt: skip
-        if rec.seq != last_seq + 1:
-            raise ChainError(
-                f"seq {rec.seq} does not follow the author's last record (seq {last_seq})",
-                field="seq",
-                rule="chain-continues",
-            )
-        if rec.prev != last_hash:
-            raise ChainError(
-                "prev is not the hash of the author's previous record",
-                field="prev",
-                rule="chain-continues",
-            )
-        return None
