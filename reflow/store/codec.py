@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 import orjson
 
-from reflow.ledger.changes import VfObject
+from reflow.ledger.changes import Changes, VfObject
+from reflow.ledger.records import Record
 from reflow.vf.state import Delta, EventState, ResourceState
 
 
@@ -89,6 +91,26 @@ def event_row(e: EventState) -> tuple[Any, ...]:
         dumps([[d.resource, dec_text(d.accounting), dec_text(d.onhand)] for d in e.deltas]),
         dumps(b), e.clock,
     )  # fmt: skip
+
+
+def event_rows(events: Iterable[EventState], positions: dict[str, int]) -> list[tuple[Any, ...]]:
+    """The rows of ``events`` with each one's log position (``EVENT_COLS`` and ``pos``), or
+    None for an event whose record is not in ``positions``."""
+    return [(*event_row(e), positions.get(e.record or "")) for e in events]
+
+
+def record_rows(applied: Sequence[tuple[Record, Changes]]) -> list[tuple[Any, ...]]:
+    """The log's rows of the applied records (``RECORD_COLS``)."""
+    return [
+        (r.hash, r.network, r.author, r.seq, r.prev, r.kind, r.created, r.payload, r.sig,
+         ch.clock)
+        for r, ch in applied
+    ]  # fmt: skip
+
+
+RECORD_COLS = (
+    "hash", "network", "author", "seq", "prev", "kind", "created", "payload", "sig", "clock",
+)  # fmt: skip
 
 
 def event_from_row(row: Any) -> EventState:

@@ -52,9 +52,6 @@ _UNINDEXED = tuple(c for c in codec.RESOURCE_COLS if c != "id" and c not in _IND
 _indexed = attrgetter(*_INDEXED)  # the row's columns are ResourceState's fields
 _EVENT_COLS = (*codec.EVENT_COLS, "pos")
 _EVENT_UPDATES = tuple(c for c in codec.EVENT_COLS if c != "id")
-_RECORD_COLS = (
-    "hash", "network", "author", "seq", "prev", "kind", "created", "payload", "sig", "clock",
-)  # fmt: skip
 
 
 class SqlStore:
@@ -315,15 +312,11 @@ class SqlStore:
         after: int,
     ) -> None:
         if applied and write_log:
-            write_rows(conn, records.name, _RECORD_COLS, [
-                (r.hash, r.network, r.author, r.seq, r.prev, r.kind, r.created, r.payload, r.sig,
-                 ch.clock)
-                for r, ch in applied
-            ])  # fmt: skip
+            write_rows(conn, records.name, codec.RECORD_COLS, codec.record_rows(applied))
         self._write_resources(conn, merged.resources.values())
         if merged.events:
             pos = self._positions(conn, applied, after if write_log else None)
-            rows = [(*codec.event_row(e), pos.get(e.record)) for e in merged.events.values()]
+            rows = codec.event_rows(merged.events.values(), pos)
             # an event already stored (corrected, relinked) keeps the position it was made at
             write_rows(conn, events.name, _EVENT_COLS, rows, keys=("id",), updates=_EVENT_UPDATES)
         objects = [codec.object_row(o) for o in merged.objects.values()]
