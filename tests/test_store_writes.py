@@ -80,6 +80,15 @@ def test_a_key_written_twice_in_one_call_ends_as_two_upserts_in_order_would_leav
     assert _rows(store) == [("m", "5", "5"), ("n", "3", "1"), ("x", "4", "1")]
 
 
+def test_rows_the_caller_knows_are_stored_are_updated_without_a_lookup(store: SqlStore) -> None:
+    _table(store)
+    with store.engine.begin() as conn:
+        bulk.write_rows(conn, "bulk_t", ("k", "a", "b"), [("x", "1", "1"), ("y", "1", "1")])
+        bulk.write_rows(conn, "bulk_t", ("k", "a", "b"), [("y", "2", "2"), ("x", None, "3")],
+                        keys=("k",), updates=("a",), stored=True)  # fmt: skip
+    assert _rows(store) == [("x", None, "1"), ("y", "2", "1")]
+
+
 def test_updates_beyond_one_statement_reach_every_row(store: SqlStore) -> None:
     _table(store)
     n = bulk.ROWS_PER_STATEMENT * 2 + 3

@@ -50,10 +50,12 @@ def write_rows(
     *,
     keys: tuple[str, ...] | None = None,
     updates: tuple[str, ...] | None = None,
+    stored: bool = False,
 ) -> None:
     """Insert ``rows`` (tuples in ``cols`` order) into ``table``, in the transaction of
     ``conn``. With ``keys``, a row whose key exists updates the columns ``updates`` (default:
-    all but the key; none: the row is skipped)."""
+    all but the key; none: the row is skipped). ``stored``: the caller knows every key is in
+    the table (its cache mirrors it), so SQLite skips looking them up."""
     if not rows:
         return
     dialect = conn.dialect.name
@@ -64,7 +66,7 @@ def write_rows(
         elif keys is None:
             _insert_sqlite(cursor, table, cols, rows)
         elif len(keys) == 1:
-            _upsert_sqlite(cursor, table, cols, rows, keys[0], updates)
+            _upsert_sqlite(cursor, table, cols, rows, keys[0], updates, stored)
         else:  # composite keys: only small service tables have them; one row per statement
             cursor.executemany(insert_sql(dialect, table, cols, keys, updates), rows)
     finally:
@@ -157,6 +159,7 @@ def _upsert_sqlite(
     rows: Sequence[Row],
     key: str,
     updates: tuple[str, ...] | None,
+    stored: bool = False,
 ) -> None:
     """What one upsert per row, in order, would leave: new keys inserted (a key given twice
     is inserted once, then updated), existing keys updated."""
@@ -173,7 +176,7 @@ def _upsert_sqlite(
                 merged[i] = row[i]
             row = tuple(merged)
         latest[row[k]] = row
-    found = _existing(cursor, table, key, list(latest))
+    found = set(latest) if stored else _existing(cursor, table, key, list(latest))
     new = [r for key_, r in latest.items() if key_ not in found]
     _insert_sqlite(cursor, table, cols, new, in_order=False)
     if not updates or len(new) == len(latest):

@@ -382,7 +382,7 @@ class SqlStore:
                 full.append(row)
         write_rows(conn, resources.name, codec.RESOURCE_COLS, full, keys=("id",))
         write_rows(conn, resources.name, codec.RESOURCE_COLS, light, keys=("id",),
-                   updates=_UNINDEXED)  # fmt: skip
+                   updates=_UNINDEXED, stored=True)  # fmt: skip
 
     def upsert(
         self,
