@@ -21,6 +21,7 @@ from typing import Any
 
 import nacl.signing
 
+from reflow.errors import StoreError
 from reflow.ledger import ledger as ledger_module
 from reflow.ledger.keys import KeyPair, b58decode
 from reflow.ledger.ledger import Ledger
@@ -176,6 +177,13 @@ def run(
     records = wl.build(events)
     gen_s = time.perf_counter() - t0
     store = SqlStore.open(url)
+    if store.log_position() > 0:  # its records would come back as duplicates: not ingest
+        store.close()
+        raise StoreError(
+            f"the database at {url} already holds records; the benchmark needs an empty one",
+            field="db",
+            rule="empty-database",
+        )
     ledger = Ledger(store, NETWORK)
     applied = rejected = 0
 
