@@ -116,11 +116,15 @@ def _work(rng: random.Random, nodes: list[DemoNode]) -> str:
     return f"{here.name}: 1 kg {res.name if res else rid} used"
 
 
+STATUS_TIMEOUT = 15.0  # seconds a node may take to give its digest before it is shown down
+
+
 def status(nodes: list[DemoNode]) -> list[dict[str, Any]]:
     out = []
     for n in nodes:
         try:
-            d = httpx.get(n.url + "/fed/digest", timeout=5).json()
+            # a node busy applying a stream answers late on a loaded machine: late is not down
+            d = httpx.get(n.url + "/fed/digest", timeout=STATUS_TIMEOUT).json()
             out.append({"node": n.name, "records": d["tables"]["records"], "digest": d["digest"]})
         except (httpx.HTTPError, ValueError, KeyError):
             out.append({"node": n.name, "records": None, "digest": "(down)"})
