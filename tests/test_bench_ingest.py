@@ -17,6 +17,9 @@ def test_the_benchmark_appends_its_workload_and_reports_the_ratio(tmp_path: Path
     assert out["applied"] > 250  # a few invalid records are mixed in, on purpose
     assert out["ratio"] == pytest.approx(out["ingest_records_per_s"] / out["raw_verify_per_s"],
                                          abs=0.001)  # fmt: skip
+    before, after = out["raw_verify_before_after_per_s"]  # bracketing the run: the drift
+    assert before > 0 and after > 0
+    assert out["raw_verify_per_s"] == pytest.approx((before + after) / 2, abs=1)
 
 
 def test_a_database_that_holds_records_is_refused(tmp_path: Path) -> None:

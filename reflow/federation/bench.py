@@ -3,10 +3,11 @@
 Node A holds the records (the ingest benchmark's mixed city workload) and serves them from its
 own process; node B starts empty in another process, pulls everything over HTTP through the full
 verification path (``Ledger.append_many``) and reports its time and peak RSS. The raw Ed25519
-verify rate is measured on the same records in the same run, so the ratio compares like with
-like on this machine. Then the two replicate as peers (live streams open), B stops, both write
-10k records while apart (A keeps trying B and backs off), B comes back, and the time from B
-being back until both hold the same chains is the convergence time.
+verify rate is measured on the same records in the same run, just before B starts and just after
+it ends (the ratio takes the mean), so it compares like with like on this machine. Then the
+two replicate as peers (live streams open), B stops, both write 10k records while apart (A keeps
+trying B and backs off), B comes back, and the time from B being back until both hold the same
+chains is the convergence time.
 
 B's peak RSS is its own process's high-water mark. What bounds it while catching up: the batches
 in flight (the one being judged, one queued, one being read: ``sync.BATCH`` records each), the
@@ -31,6 +32,7 @@ import httpx
 
 from reflow.bench.ingest import NETWORK, Workload, raw_verify_rate
 from reflow.federation.peers import PeerBook
+from reflow.federation.processes import python_module
 from reflow.ledger.canonical import canonical_bytes
 from reflow.ledger.records import RECORD_FIELDS
 from reflow.node import Node
@@ -56,9 +58,8 @@ def _port() -> int:
 
 
 def _server(path: Path, port: int, *, sync: bool, interval: float = 0.3) -> subprocess.Popen[bytes]:
-    # -P: the installed package (a compiled build, see setup.py), not a source tree in the cwd
-    args = [sys.executable, "-P", "-m", "reflow.federation.runner", "--data-dir", str(path),
-            "--port", str(port), "--sync-interval", str(interval)]  # fmt: skip
+    args = python_module("reflow.federation.runner", "--data-dir", str(path), "--port", str(port),
+                         "--sync-interval", str(interval))  # fmt: skip
     if not sync:
         args.append("--no-sync")
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -208,20 +209,22 @@ def run(records: int = 100_000, *, agents: int = 200, seed: int = 7, side: int =
         held = _fill(a, workload)
         local_rate = len(workload) / (time.perf_counter() - t0)
         payloads = [canonical_bytes({k: r[k] for k in RECORD_FIELDS}) for r in workload]
-        verify_rate = raw_verify_rate(workload, payloads)
-        del payloads
+        verify_before = raw_verify_rate(workload, payloads)
         _node(root / "b").close()
         port_a, port_b = _port(), _port()
         server_a = _server(root / "a", port_a, sync=True)
         try:
             say("node B catches up over HTTP (separate process)")
             out = subprocess.run(
-                [sys.executable, "-m", "reflow.federation.bench", "catch-up", str(root / "b"),
-                 f"http://127.0.0.1:{port_a}", str(cache_limit)],
+                python_module("reflow.federation.bench", "catch-up", str(root / "b"),
+                              f"http://127.0.0.1:{port_a}", str(cache_limit)),
                 capture_output=True, check=True, timeout=3600,
             )  # fmt: skip
             b_report = json.loads(out.stdout)
             b_rate = b_report["applied"] / b_report["seconds"] if b_report["seconds"] else 0.0
+            verify_after = raw_verify_rate(workload, payloads)
+            verify_rate = (verify_before + verify_after) / 2  # the drift, see raw_verify_rate
+            del payloads
 
             say("B serves and replicates with A, then a partition: B stops")
             url_a, url_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
@@ -271,6 +274,7 @@ def run(records: int = 100_000, *, agents: int = 200, seed: int = 7, side: int =
         "b_seconds": b_report["seconds"],
         "b_records_per_s": round(b_rate),
         "raw_verify_per_s": round(verify_rate),
+        "raw_verify_before_after_per_s": [round(verify_before), round(verify_after)],
         "ratio": round(b_rate / verify_rate, 3),
         "target_ratio": 0.5,
         # the same records appended locally by A's ledger (no HTTP) in this run: what B's rate

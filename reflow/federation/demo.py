@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import httpx
 
 from reflow.federation.peers import PeerBook
+from reflow.federation.processes import python_module
 from reflow.ledger.keys import KeyPair
 from reflow.node import Node, network_id
 from reflow.settings import Settings
@@ -67,9 +67,9 @@ class DemoNode:
         self.stock.append((who, made.created["EconomicResource"]))
 
     def start(self, interval: float) -> None:
-        args = [sys.executable, "-m", "reflow.federation.runner", "--data-dir",
-                str(self.node.settings.data_dir), "--port", str(self.port),
-                "--sync-interval", str(interval)]  # fmt: skip
+        args = python_module("reflow.federation.runner", "--data-dir",
+                             str(self.node.settings.data_dir), "--port", str(self.port),
+                             "--sync-interval", str(interval))  # fmt: skip
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def ready(self) -> bool:
