@@ -36,6 +36,7 @@ COMPILED = [
     "reflow/vf/containment.py",
     "reflow/vf/corrections.py",
     "reflow/vf/event.py",
+    "reflow/vf/fixed.py",
     "reflow/vf/history.py",
     "reflow/vf/measure.py",
     "reflow/vf/pairing.py",

@@ -26,8 +26,8 @@ from reflow.govern import state
 from reflow.govern.zencontracts import run_attached
 from reflow.identity.rotation import agent_of
 from reflow.ledger.context import BatchView, Context
+from reflow.ledger.judging import ACTING_RESOLVERS
 from reflow.ledger.kinds import register_policy
-from reflow.ledger.ledger import ACTING_RESOLVERS
 
 OPEN_TO_NON_MEMBERS = frozenset(
     {"network.genesis", "agent.declare", "member.join", "member.approve", "key.rotate",

@@ -3,7 +3,8 @@
 An agent's id is the public key it declared itself with, and ids never change (they name the
 agent in every event, resource and proposal). So a rotation does not rename the agent: it binds a
 *new key* to the agent, and from then on records signed by the new key act for the agent (the
-ledger's ``ACTING_RESOLVERS``), while the new key keeps its own chain of records.
+ledger's ``ACTING_RESOLVERS``, in ``reflow.ledger.judging``), while the new key keeps its own
+chain of records.
 
 * ``key.rotate`` {new_key, sig_by_new} — signed by the current key (the agent's own key or a key
   bound to it). ``sig_by_new`` is the new key's signature of the rotation document (proof that
@@ -32,9 +33,9 @@ from reflow.errors import AuthorisationError, ConflictError, RuleViolation, Sign
 from reflow.ledger.canonical import canonical_bytes
 from reflow.ledger.changes import Changes, VfObject
 from reflow.ledger.context import BatchView, Context
+from reflow.ledger.judging import ACTING_RESOLVERS
 from reflow.ledger.keys import verify, verify_key
 from reflow.ledger.kinds import register_kind, register_policy
-from reflow.ledger.ledger import ACTING_RESOLVERS
 from reflow.store.schema import PROJECTION_TABLES, metadata
 from reflow.store.sqlstore import SERVICE_TABLES
 

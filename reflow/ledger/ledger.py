@@ -31,7 +31,7 @@ from reflow.ledger import (
 from reflow.ledger.batch_verify import verify_records
 from reflow.ledger.changes import Changes
 from reflow.ledger.context import BatchView, Context
-from reflow.ledger.judging import KEEPS_ACTING, clock_of, judge_record
+from reflow.ledger.judging import Judgements
 from reflow.ledger.kinds import OBSERVERS, get_kind
 from reflow.ledger.port import Equivocation, LedgerStore
 from reflow.ledger.receipts import Receipt
@@ -122,9 +122,6 @@ def _chunks(items: Iterator[Any]) -> Iterator[list[Any]]:
         size = CHUNK
 
 
-# Who else the signer may act as (organisations that granted it); governance registers these.
-ActingResolver = Callable[[BatchView, str], Iterable[str]]
-ACTING_RESOLVERS: list[ActingResolver] = []
 # Told about records that reached this node from elsewhere (replication, self-signed submissions)
 # once they are applied: services announce them (e.g. the market's standing matches).
 ArrivalListener = Callable[[Any, list[Any], list["Receipt"]], None]
@@ -150,8 +147,7 @@ class Ledger:
         # One writer at a time: the API, replication and the CLI may share a ledger in one
         # process, and a batch's judgements rest on the state no one else changes meanwhile.
         self.lock = threading.RLock()
-        self._acting_view: BatchView | None = None
-        self._acting_of: dict[str, frozenset[str]] = {}
+        self._run = Judgements(store, network, verify)  # the run of records being judged
 
     def append(self, record: Record | dict[str, Any]) -> Receipt:
         """Append one record; raise its error if it is refused (nothing is changed then)."""
@@ -213,10 +209,10 @@ class Ledger:
         refused: list[tuple[str, ReflowError]] = []
         view = BatchView(self.store)
         applied: list[tuple[Record, Changes]] = []
-        self._clocks = {}
+        run = self._run = Judgements(self.store, self.network, self.verify)
         for rec in records:
-            clock = self._clock(rec)
-            ctx = Context(rec, view, self._acting(view, rec.author), clock)
+            clock = run.clock(rec)
+            ctx = Context(rec, view, run.acting(view, rec.author), clock)
             try:
                 changes = get_kind(rec.kind).handler(ctx)
             except ReflowError as exc:
@@ -225,9 +221,7 @@ class Ledger:
                 continue
             for observe in OBSERVERS:
                 observe(ctx, changes)
-            changes.clock = self._clocks[rec.hash] = max(clock, changes.clock)
-            if rec.kind not in KEEPS_ACTING:
-                self._acting_of.clear()
+            run.applied(rec, changes, clock)
             view.add(changes)
             applied.append((rec, changes))
         self.store.commit(applied, (), write_log=False, merged=view.pending)
@@ -235,16 +229,12 @@ class Ledger:
 
     def _append_batch(self, items: list[Record | dict[str, Any]]) -> list[Receipt]:
         view = BatchView(self.store)
-        heads: dict[str, tuple[int, str]] = {}
         applied: list[tuple[Record, Changes]] = []
         evidence: list[Equivocation] = []
         receipts: list[Receipt] = []
-        seen: set[str] = set()
-        self._in_batch: dict[tuple[str, int], str] = {}
-        self._clocks: dict[str, int] = {}
+        self._run = Judgements(self.store, self.network, self.verify)
         for item in items:
-            receipt = self._judge(item, view, heads, applied, evidence, seen)
-            receipts.append(receipt)
+            receipts.append(self._judge(item, view, applied, evidence))
         if applied or evidence:
             self.store.commit(applied, evidence, merged=view.pending)
         return receipts
@@ -279,10 +269,7 @@ class Ledger:
         items: Iterator[Record | dict[str, Any]],
         on_durable: Callable[[list[Receipt]], None] | None = None,
     ) -> list[Receipt]:
-        heads: dict[str, tuple[int, str]] = {}
-        seen: set[str] = set()
-        self._in_batch = {}
-        self._clocks = {}
+        run = self._run = Judgements(self.store, self.network, self.verify)
         receipts: list[Receipt] = []
         chunks = _chunks(items)
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest") as pool:
@@ -298,17 +285,15 @@ class Ledger:
                 prepared = ready.result()
                 ready = pool.submit(self._verify, next_parsed) if next_parsed else None
                 view = BatchView(self.store, parent=previous)
-                if previous is not None and self._acting_view is previous:
-                    self._acting_view = view  # the same batch goes on: what it read still holds
+                if previous is not None:
+                    run.next_view(previous, view)
                 applied: list[tuple[Record, Changes]] = []
                 evidence: list[Equivocation] = []
                 for item in prepared:
                     if isinstance(item, Receipt):
                         receipts.append(item)
                     else:
-                        receipts.append(
-                            self._judge(item, view, heads, applied, evidence, seen, checked=True)
-                        )
+                        receipts.append(self._judge(item, view, applied, evidence, checked=True))
                 if committing is not None:
                     committing.result()  # the chunk before is in the store and its caches
                 if on_durable is not None and durable < judged:
@@ -332,28 +317,9 @@ class Ledger:
         self,
         item: Record | dict[str, Any],
         view: BatchView,
-        heads: dict[str, tuple[int, str]],
         applied: list[tuple[Record, Changes]],
         evidence: list[Equivocation],
-        seen: set[str],
         *,
         checked: bool = False,
     ) -> Receipt:
-        return judge_record(self, item, view, heads, applied, evidence, seen, checked)
-
-    def _clock(self, rec: Record) -> int:
-        return clock_of(rec, self._clocks, self.store)
-
-    def _acting(self, view: BatchView, author: str) -> frozenset[str]:
-        """Who ``author`` may act as, read once per author while only ``KEEPS_ACTING`` kinds are
-        applied (in one batch, across the chunks of a pipelined one): the resolvers read
-        grants, memberships and keys, which those kinds do not change."""
-        if view is not self._acting_view:
-            self._acting_view, self._acting_of = view, {}
-        found = self._acting_of.get(author)
-        if found is None:
-            acting = {author}
-            for resolve in ACTING_RESOLVERS:
-                acting.update(resolve(view, author))
-            found = self._acting_of[author] = frozenset(acting)
-        return found
+        return self._run.judge(item, view, applied, evidence, checked)

@@ -24,6 +24,7 @@ from typing import Any, Final, final
 from reflow.errors import RuleViolation, SignatureError
 from reflow.ledger.canonical import canonical_bytes
 from reflow.ledger.keys import KeyPair, verify
+from reflow.vf.fixed import Fixed
 
 RECORD_FIELDS = ("network", "author", "seq", "prev", "deps", "kind", "body", "created")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -36,7 +37,7 @@ FIELDS = (*RECORD_FIELDS, "sig", "payload", "hash", "delegation")
 
 
 @final
-class Record:
+class Record(Fixed):
     """A shape-checked record: ``payload`` = canonical unsigned bytes, ``hash`` = their sha256.
 
     Immutable: a field, once set, cannot be assigned again. A plain class, not a frozen
@@ -73,13 +74,7 @@ class Record:
         self.hash: Final = hash
         # The proof of a record a delegated key signed for its author (None: the author signed).
         self.delegation: Final = delegation
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Interpreted, the constructor comes through here, once for each field; compiled, it
-        # sets them without (and a native record has no other attributes to set).
-        if hasattr(self, name):
-            raise AttributeError(f"a record cannot be changed: {name} is set")
-        object.__setattr__(self, name, value)
+        self._sealed = True
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Record):

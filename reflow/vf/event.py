@@ -12,6 +12,7 @@ from typing import Any, Final, final
 
 from reflow.errors import RuleViolation
 from reflow.vf.actions import Action, get_action
+from reflow.vf.fixed import Fixed
 from reflow.vf.measure import Measure
 
 EVENT_FIELDS = frozenset(
@@ -31,18 +32,6 @@ NEW_RESOURCE_FIELDS = frozenset(
         "classifiedAs", "conformsTo", "stage", "state",
     }
 )  # fmt: skip
-
-
-class Fixed:
-    """Fields set once, by the constructor: a later assignment raises (as a frozen dataclass's
-    would). Compiled, a constructor sets its fields natively, past ``__setattr__``; the parsed
-    values below are built for every event a node judges, so their constructors are native
-    code, where a dataclass's stays interpreted."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if hasattr(self, name):
-            raise AttributeError(f"{type(self).__name__}.{name} is set and cannot be changed")
-        object.__setattr__(self, name, value)
 
 
 @final
@@ -85,6 +74,7 @@ class EventInput(Fixed):
         self.state: Final = state
         self.corrects: Final = corrects
         self.body: Final = body
+        self._sealed = True
 
     def __repr__(self) -> str:
         return f"EventInput({self.action.id}, provider={self.provider!r}, body={self.body!r})"
@@ -112,6 +102,7 @@ class NewResource(Fixed):
         self.lot: Final = lot
         self.current_location: Final = current_location
         self.classified_as: Final = classified_as
+        self._sealed = True
 
     def __repr__(self) -> str:
         return f"NewResource(name={self.name!r})"

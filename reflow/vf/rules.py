@@ -42,7 +42,8 @@ from reflow.vf.corrections import (
     check_undone,
     undo,
 )
-from reflow.vf.event import EventInput, Fixed, NewResource
+from reflow.vf.event import EventInput, NewResource
+from reflow.vf.fixed import Fixed
 from reflow.vf.history import after_holders, into_history, note_holder_changes
 from reflow.vf.pairing import check_pairing
 from reflow.vf.state import Delta, EventState, ProcessState, ResourceState, StateView
@@ -73,6 +74,7 @@ class Outcome(Fixed):
         self.created: Final = created  # ids of resources the event created
         # earlier-recorded events whose breadcrumb now points at this one (it arrived late)
         self.relinked: Final = relinked
+        self._sealed = True
 
     def __repr__(self) -> str:
         return f"Outcome(event={self.event.id!r}, resources={sorted(self.resources)})"
