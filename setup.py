@@ -33,6 +33,7 @@ COMPILED = [
     "reflow/report/places.py",
     "reflow/store/bulk.py",
     "reflow/store/codec.py",
+    "reflow/value/policies.py",
     "reflow/vf/containment.py",
     "reflow/vf/corrections.py",
     "reflow/vf/event.py",

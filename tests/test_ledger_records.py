@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from support import NETWORK, Chain
 
 from reflow.errors import ChainError, ConflictError, RuleViolation, SignatureError
+from reflow.federation.equivocation import flags_of
 from reflow.ledger.canonical import canonical_bytes
 from reflow.ledger.keys import KeyPair
 from reflow.ledger.ledger import Ledger
@@ -335,6 +337,27 @@ def test_an_equivocating_authors_next_record_is_held_as_soon_as_the_evidence_is_
     [receipt] = ledger.append_many([later])
     assert receipt.status == "rejected" and receipt.error is not None
     assert receipt.error.rule == "equivocating-author"
+
+
+def test_an_author_held_in_one_store_is_not_held_in_another(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """The flags are read per store (a process may hold several: a node, a tool, a test) even
+    when the two stores are at the same cache epoch."""
+    _, key, _ = _signed_chain(ledger)
+    twin = sign_record(key, network=NETWORK, seq=1, prev=None, kind="agent.declare",
+                       body={"type": "Person", "data": {"name": "Mallory"}})  # fmt: skip
+    assert ledger.append_many([twin])[0].status == "equivocation"
+    other = SqlStore.open(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    while other.cache_epoch < ledger.store.cache_epoch:
+        other.clear_cache()
+    assert other.cache_epoch == ledger.store.cache_epoch
+    try:
+        assert flags_of(ledger.store) == {key.public: 1}
+        assert flags_of(other) == {}
+        assert flags_of(ledger.store) == {key.public: 1}
+    finally:
+        other.close()
 
 
 def test_equivocation_within_one_batch(ledger: Ledger) -> None:

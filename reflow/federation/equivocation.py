@@ -29,19 +29,34 @@ _FLAGS: weakref.WeakKeyDictionary[Any, tuple[int | None, dict[str, int]]] = (
 )
 
 
+# The last store asked about, its epoch and flags: every record of a batch asks about the same
+# store, and a ``WeakKeyDictionary`` lookup (interpreted, a new weak reference each time) was
+# about 1 % of the time to take a record. Replaced whole, never changed in place.
+_last: tuple[weakref.ref[Any], int, dict[str, int]] | None = None
+
+
 def invalidate(store: object) -> None:
+    global _last
     _FLAGS.pop(store, None)
+    _last = None
 
 
 def flags_of(store: object) -> dict[str, int]:
+    global _last
     epoch = getattr(store, "cache_epoch", None)
+    last = _last
+    if last is not None and epoch is not None and last[1] == epoch and last[0]() is store:
+        return last[2]
     cached = _FLAGS.get(store)
     if cached is not None and epoch is not None and cached[0] == epoch:
-        return cached[1]
-    if not hasattr(store, "engine"):
+        flags = cached[1]
+    elif not hasattr(store, "engine"):
         return {}
-    flags = flagged_authors(store)  # type: ignore[arg-type]
-    _FLAGS[store] = (epoch, flags)
+    else:
+        flags = flagged_authors(store)  # type: ignore[arg-type]
+        _FLAGS[store] = (epoch, flags)
+    if epoch is not None:
+        _last = (weakref.ref(store), epoch, flags)
     return flags
 
 

@@ -38,6 +38,7 @@ from reflow.vf.units import get_unit
 
 ZERO = Decimal(0)
 EQUATION_TYPE = "ValueEquation"
+DISTRIBUTION_TYPE = "ValueDistribution"
 INCOME_ACTIONS = frozenset({"transfer", "transferAllRights"})
 
 

@@ -10,8 +10,7 @@
   the trace: the shares are whole cents (points) of the equation's currency, they add up to the
   income exactly, and the same income is never distributed twice by the same equation (the
   distribution's id is derived from the pair, so a second one collides).
-* policy ``value.settles`` — an event that ``settles`` claims must be between the claims' agents,
-  by their action, in a unit of the same dimension.
+The service's policies (``value.settles``, ``value.owned``) are in ``reflow.value.policies``.
 """
 
 from __future__ import annotations
@@ -28,19 +27,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from reflow.errors import AuthorisationError, ConflictError, NotFound, RuleViolation, UnitError
 from reflow.ledger.changes import Changes, VfObject
 from reflow.ledger.context import Context
-from reflow.ledger.kinds import register_kind, register_policy
+from reflow.ledger.kinds import register_kind
 from reflow.ledger.records import Record
 from reflow.store import sqlstore
 from reflow.store.codec import dec_text
 from reflow.store.schema import vf_objects
-from reflow.value.distribute import EQUATION_TYPE, INCOME_ACTIONS, income_pot
+from reflow.value import policies  # noqa: F401  (registers the value service's policies)
+from reflow.value.distribute import DISTRIBUTION_TYPE, EQUATION_TYPE, INCOME_ACTIONS, income_pot
 from reflow.value.equation import POINT, parse_equation
 from reflow.value.tables import settlements
 from reflow.vf.measure import Measure
 from reflow.vf.types import get_type
-from reflow.vf.units import compatible, convert
-
-DISTRIBUTION_TYPE = "ValueDistribution"
+from reflow.vf.units import convert
 
 
 def distribution_id(equation: str, income: str) -> str:
@@ -171,56 +169,6 @@ def distribute_income(ctx: Context) -> Changes:
     return Changes(objects=objects, created=created)
 
 
-def distributed_claims_stay(ctx: Context) -> None:
-    """A policy: a Claim written by ``value.distribute`` cannot be changed or withdrawn by a
-    generic ``vf.update``/``vf.delete`` — its debtor (the distributor) could otherwise shrink
-    what it owes after the fact. It is settled by payments, never edited."""
-    if ctx.record.kind not in ("vf.update", "vf.delete"):
-        return
-    oid = ctx.record.body.get("id")
-    obj = ctx.view.object(oid) if isinstance(oid, str) else None
-    if obj is None or obj.type not in ("Claim", DISTRIBUTION_TYPE, EQUATION_TYPE):
-        return
-    get_record = getattr(ctx.view.store, "get_record", None)
-    writer = get_record(obj.record) if get_record is not None else None
-    if obj.type != "Claim" or (writer is not None and writer.kind == "value.distribute"):
-        raise RuleViolation(
-            f"this {obj.type} belongs to a value distribution: it is settled, not edited",
-            field="body.id",
-            rule="value-owned",
-        )
-
-
-def check_settles(ctx: Context) -> None:
-    """A policy on ``vf.event``: a payment settles only claims between its own agents."""
-    if ctx.record.kind != "vf.event":
-        return
-    event = ctx.record.body.get("event")
-    ids = event.get("settles") if isinstance(event, dict) else None
-    if not isinstance(ids, list):
-        return
-    for i, cid in enumerate(ids):
-        where = f"event.settles[{i}]"
-        c = ctx.view.object(cid) if isinstance(cid, str) else None
-        if c is None or c.type != "Claim" or c.deleted:
-            raise NotFound(f"no claim {cid!r}", field=where)
-        for key in ("provider", "receiver", "action"):
-            if event.get(key) != c.data.get(key):
-                raise RuleViolation(f"the event's {key} is not the claim's",
-                                    field=f"event.{key}", rule="settles-same-agents")  # fmt: skip
-        want = c.data.get("resourceQuantity")
-        got = event.get("resourceQuantity")
-        if isinstance(want, dict) and isinstance(got, dict):
-            try:
-                ok = compatible(str(got.get("hasUnit")), str(want.get("hasUnit")))
-            except UnitError:
-                ok = False
-            if not ok:
-                raise UnitError(f"{got.get('hasUnit')} does not pay a claim in "
-                                f"{want.get('hasUnit')}", field="event.resourceQuantity",
-                                rule="same-dimension")  # fmt: skip
-
-
 def project_settlements(conn: Connection, rec: Record, changes: Changes) -> None:
     """Split a payment over the claims it settles, in their order, each up to its amount."""
     if rec.kind != "vf.event":
@@ -255,7 +203,5 @@ register_kind("value.equation", create_equation, "agree on a value equation (dat
 register_kind(
     "value.distribute", distribute_income, "share an income by an equation: one claim each"
 )
-register_policy("value.settles", check_settles)
-register_policy("value.owned", distributed_claims_stay)
 if project_settlements not in sqlstore.PROJECTORS:
     sqlstore.PROJECTORS.append(project_settlements)
