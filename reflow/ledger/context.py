@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reflow.ledger.changes import Changes, VfObject, process_state
 from reflow.ledger.records import Record, derive_id
@@ -108,6 +108,10 @@ class BatchView:
         return obj if obj is not None and obj.type in AGENT_TYPES else None
 
 
+# (the field an error names, e.g. ``event.fulfills[0]``; the id as given; the object it names)
+EventRef = tuple[str, Any, VfObject | None]
+
+
 class Context:
     """One record being judged: the record, the view it is judged against, who its signer may
     act as, and its logical clock (one more than its author's previous record's and its deps').
@@ -131,3 +135,16 @@ class Context:
     @property
     def author(self) -> str:
         return self.record.author
+
+    def event_refs(self, name: str) -> tuple[dict[str, Any], list[EventRef]]:
+        """For a ``vf.event`` record, its event and the objects it names under ``name``
+        (``fulfills``, ``settles``…): ``(field, id, object or None)`` each, ``field`` as an error
+        names it (``event.fulfills[0]``). Nothing for other records or no such list."""
+        event = self.record.body.get("event") if self.record.kind == "vf.event" else None
+        ids = event.get(name) if isinstance(event, dict) else None
+        if not isinstance(event, dict) or not isinstance(ids, list):
+            return {}, []
+        return event, [
+            (f"event.{name}[{i}]", ref, self.view.object(ref) if isinstance(ref, str) else None)
+            for i, ref in enumerate(ids)
+        ]

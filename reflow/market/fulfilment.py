@@ -38,17 +38,8 @@ from reflow.vf.units import compatible, convert
 def check_fulfils(ctx: Context) -> None:
     """A policy on ``vf.event``: what an event fulfils must be its own agents' commitment (made,
     cancelled or not: see the module's docstring)."""
-    if ctx.record.kind != "vf.event":
-        return
-    event = ctx.record.body.get("event")
-    if not isinstance(event, dict):
-        return
-    ids = event.get("fulfills")
-    if not isinstance(ids, list):
-        return
-    for i, cid in enumerate(ids):
-        where = f"event.fulfills[{i}]"
-        c = ctx.view.object(cid) if isinstance(cid, str) else None
+    event, refs = ctx.event_refs("fulfills")
+    for where, cid, c in refs:
         if c is None or c.type != "Commitment":
             raise NotFound(f"no commitment {cid!r}", field=where)
         for key in ("provider", "receiver"):

@@ -36,17 +36,8 @@ def distributed_claims_stay(ctx: Context) -> None:
 
 def check_settles(ctx: Context) -> None:
     """A policy on ``vf.event``: a payment settles only claims between its own agents."""
-    if ctx.record.kind != "vf.event":
-        return
-    event = ctx.record.body.get("event")
-    if not isinstance(event, dict):
-        return
-    ids = event.get("settles")
-    if not isinstance(ids, list):
-        return
-    for i, cid in enumerate(ids):
-        where = f"event.settles[{i}]"
-        c = ctx.view.object(cid) if isinstance(cid, str) else None
+    event, refs = ctx.event_refs("settles")
+    for where, cid, c in refs:
         if c is None or c.type != "Claim" or c.deleted:
             raise NotFound(f"no claim {cid!r}", field=where)
         for key in ("provider", "receiver", "action"):
